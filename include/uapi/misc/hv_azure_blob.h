@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Azure Blob accelerated access through the Hyper-V host.
+ *
+ * User ABI of /dev/azure_blob: one ioctl that hands a request, a response
+ * and an optional data buffer to the host's Blob service and returns when
+ * the host has completed the request.
+ */
+#ifndef _UAPI_MISC_HV_AZURE_BLOB_H
+#define _UAPI_MISC_HV_AZURE_BLOB_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/**
+ * AZ_BLOB_MAX_LEN - Largest request, response or data buffer, in bytes.
+ */
+#define AZ_BLOB_MAX_LEN		(32U << 20)
+
+/**
+ * AZ_BLOB_MAX_PAGES - Most 4 KiB pages the three buffers may span together.
+ *
+ * A buffer spans every 4 KiB page it touches; a page shared by two buffers
+ * counts once for each of them.
+ */
+#define AZ_BLOB_MAX_PAGES	8192U
+
+/**
+ * AZ_BLOB_HOST_TIMEOUT - &az_blob_request_sync.response.status the host
+ * reports when it cancelled a request after its timeout (an HRESULT).
+ */
+#define AZ_BLOB_HOST_TIMEOUT	0x80070102U
+
+/**
+ * struct az_blob_request_sync - One request to the host's Blob service.
+ * @guid: Caller's transaction id, passed to the host verbatim for tracing.
+ * @timeout: Milliseconds after which the host cancels the request and
+ *           completes it with %AZ_BLOB_HOST_TIMEOUT; 0 means no limit.
+ * @request_len: Length of @request_buffer in bytes; not 0.
+ * @response_len: Length of @response_buffer in bytes; not 0.
+ * @data_len: Length of @data_buffer in bytes; 0 when there is no data.
+ * @data_valid: Bytes at the start of @data_buffer that hold input for the
+ *              host; at most @data_len.
+ * @flags: Must be 0.
+ * @request_buffer: User address of the request, which the host reads.
+ * @response_buffer: User address of the response, which the host writes.
+ * @data_buffer: User address of the data, which the host reads and may
+ *               write; ignored when @data_len is 0.
+ * @response: Filled in by the driver when the ioctl succeeds; the only part
+ *            of the structure copied back to the caller.
+ * @response.status: The host's status for the request; 0 on success.
+ * @response.response_len: Bytes the host wrote at the start of
+ *                         @response_buffer; at most @response_len.
+ *
+ * The layout is the same for 32-bit and 64-bit callers. The buffers may be
+ * anywhere in the caller's memory and may share pages; the request buffer
+ * may be read-only, the response and data buffers must be writable.
+ */
+struct az_blob_request_sync {
+	__u8 guid[16];
+	__u32 timeout;
+	__u32 request_len;
+	__u32 response_len;
+	__u32 data_len;
+	__u32 data_valid;
+	__u32 flags;
+	__aligned_u64 request_buffer;
+	__aligned_u64 response_buffer;
+	__aligned_u64 data_buffer;
+	struct {
+		__u32 status;
+		__u32 response_len;
+	} response;
+};
+
+#define AZ_BLOB_MAGIC_NUMBER	'R'
+
+/**
+ * IOCTL_AZ_BLOB_DRIVER_USER_REQUEST - Submit a request and wait for the host.
+ *
+ * Takes a pointer to &struct az_blob_request_sync on an fd of
+ * /dev/azure_blob (or of a further device, /dev/azure_blob<N>). Pins the
+ * three buffers, hands them to the host, sleeps until the host completes the
+ * request, then writes &az_blob_request_sync.response. Process context; may
+ * sleep for as long as the host takes. A fatal signal ends the wait at once;
+ * the buffers then stay pinned until the host completes the request or the
+ * device goes away.
+ *
+ * Return: 0 when the host completed the request; its own result is in
+ * &az_blob_request_sync.response.status. Otherwise -1 with errno:
+ *
+ * * ``EINVAL`` - @flags is not 0, @request_len or @response_len is 0,
+ *   @data_valid is larger than @data_len, or a buffer with a non-zero
+ *   length has a zero address.
+ * * ``E2BIG`` - a length is above %AZ_BLOB_MAX_LEN, or the buffers span more
+ *   than %AZ_BLOB_MAX_PAGES pages together.
+ * * ``EFAULT`` - the structure or a buffer is not mapped with the access the
+ *   host needs.
+ * * ``ENOMEM`` - the driver could not allocate its request.
+ * * ``EBUSY`` - the host's queue stayed full; try again.
+ * * ``EIO`` - the host answered with a malformed completion.
+ * * ``ETIMEDOUT`` - the host did not answer within @timeout plus
+ *   a grace period (only when @timeout is not 0).
+ * * ``ENODEV`` - the device was removed, or is being removed.
+ * * ``EAGAIN`` - the device is suspended for hibernation.
+ * * ``EINTR`` - a fatal signal ended the wait.
+ * * ``ENOTTY`` - not this ioctl.
+ */
+#define IOCTL_AZ_BLOB_DRIVER_USER_REQUEST \
+	_IOWR(AZ_BLOB_MAGIC_NUMBER, 0xf0, struct az_blob_request_sync)
+
+#endif /* _UAPI_MISC_HV_AZURE_BLOB_H */

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * The test service of the simulated Blob VSP (az_blob_sim.ko), shared by the
+ * simulator and the test tool. Test-only: a real host knows nothing of it.
+ *
+ * The driver treats the request buffer as opaque. The simulator reads a
+ * struct az_sim_req at the start of it and answers as described below, so
+ * that every outcome a test sees is computable in advance.
+ */
+#ifndef _AZ_BLOB_SIM_H
+#define _AZ_BLOB_SIM_H
+
+#include <linux/types.h>
+
+#define AZ_SIM_MAGIC		0x54534241U	/* "ABST" little-endian */
+
+/* What the host does with the buffers. */
+enum az_sim_op {
+	/* Copy min(request_len, response_len) bytes of the request buffer
+	 * into the response buffer; response_len is that count.
+	 */
+	AZ_SIM_OP_ECHO = 1,
+	/* Write a struct az_sim_info describing the packet as the host
+	 * received it into the response buffer.
+	 */
+	AZ_SIM_OP_INFO = 2,
+	/* Fill all data_len bytes of the data buffer with
+	 * az_sim_pattern(seed, i); the response is the __u64 count written.
+	 */
+	AZ_SIM_OP_FILL = 3,
+	/* Read data_valid bytes of the data buffer; the response is the
+	 * __u64 az_sim_fnv1a() of them.
+	 */
+	AZ_SIM_OP_SUM = 4,
+};
+
+/* How the host misbehaves while answering. */
+enum az_sim_fault {
+	AZ_SIM_FAULT_NONE = 0,
+	/* First a completion with transaction id @arg (0xdead if 0), which the
+	 * guest never allocated, then the right one.
+	 */
+	AZ_SIM_FAULT_UNKNOWN_ID = 1,
+	/* First a completion with transaction id 0, then the right one. */
+	AZ_SIM_FAULT_ID_ZERO = 2,
+	/* The right completion, twice. */
+	AZ_SIM_FAULT_DUPLICATE = 3,
+	/* The completion carries only @arg payload bytes (8 if 0). */
+	AZ_SIM_FAULT_SHORT = 4,
+	/* The completion carries @arg payload bytes (4096 if 0), zero padded;
+	 * the bus truncates it to the channel's max_pkt_size as the real one
+	 * does.
+	 */
+	AZ_SIM_FAULT_LONG = 5,
+	/* The completion claims response_len = @arg. */
+	AZ_SIM_FAULT_RESPLEN = 6,
+	/* No completion until "release" is written to the control file or the
+	 * channel is closed (then never).
+	 */
+	AZ_SIM_FAULT_NEVER = 7,
+	/* The completion is sent as an in-band data packet (not VM_PKT_COMP). */
+	AZ_SIM_FAULT_BAD_TYPE = 8,
+};
+
+/**
+ * struct az_sim_req - Start of every request buffer sent to the simulator.
+ * @magic: %AZ_SIM_MAGIC; anything else is answered with status
+ *         %AZ_SIM_STATUS_BAD_REQUEST.
+ * @op: enum az_sim_op.
+ * @fault: enum az_sim_fault.
+ * @delay_ms: Wait this long before answering. If the packet's timeout_ms is
+ *            not 0 and not above @delay_ms, answer instead after timeout_ms
+ *            with status AZ_BLOB_HOST_TIMEOUT (0x80070102), response_len 0,
+ *            buffers untouched.
+ * @status: The status to complete with (after the op is done).
+ * @seed: Pattern seed for %AZ_SIM_OP_FILL.
+ * @arg: The fault's argument.
+ * @reserved: 0.
+ */
+struct az_sim_req {
+	__u32 magic;
+	__u32 op;
+	__u32 fault;
+	__u32 delay_ms;
+	__u32 status;
+	__u32 seed;
+	__u32 arg;
+	__u32 reserved;
+};
+
+/* Status for a request buffer the test service does not understand. */
+#define AZ_SIM_STATUS_BAD_REQUEST	0x80070057U	/* E_INVALIDARG */
+/* Status for a packet that breaks the VMBus Blob protocol (PROTOCOL.md). */
+#define AZ_SIM_STATUS_VIOLATION		0x8007000DU	/* E_INVALID_DATA */
+
+/**
+ * struct az_sim_info - Response of %AZ_SIM_OP_INFO.
+ * @packet: The 56-byte request as received (little-endian, see PROTOCOL.md).
+ * @range_offset: The GPA range's offset field.
+ * @range_len: The GPA range's len field.
+ * @nr_pfns: PFNs in the range.
+ * @pkt_type: The packet's type (6 = VM_PKT_DATA_USING_GPA_DIRECT).
+ * @pkt_flags: The packet's flags (1 = completion requested).
+ * @rangecount: The packet's range count.
+ */
+struct az_sim_info {
+	__u8 packet[56];
+	__u32 range_offset;
+	__u32 range_len;
+	__u32 nr_pfns;
+	__u32 pkt_type;
+	__u32 pkt_flags;
+	__u32 rangecount;
+};
+
+static inline __u8 az_sim_pattern(__u32 seed, __u64 i)
+{
+	__u64 x = (i + seed) * 0x9E3779B97F4A7C15ULL;
+
+	return (__u8)(x >> 56);
+}
+
+static inline __u64 az_sim_fnv1a(__u64 h, const __u8 *p, __u64 n)
+{
+	while (n--) {
+		h ^= *p++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+#define AZ_SIM_FNV1A_INIT	0xcbf29ce484222325ULL
+
+#endif /* _AZ_BLOB_SIM_H */
