@@ -161,7 +161,7 @@ struct az_blob_device {
 	int index;
 	char name[24];
 
-	spinlock_t lock;
+	spinlock_t lock;	/* see @lock above */
 	enum az_blob_state state;
 	bool channel_open;
 	struct list_head pending;
@@ -565,14 +565,15 @@ static int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 
 static int az_blob_wait(struct az_blob_request *req, u32 timeout_ms)
 {
+	unsigned long limit;
 	long left;
 
 	if (!timeout_ms)
 		return wait_for_completion_killable(&req->done) ? -EINTR : 0;
 
-	left = wait_for_completion_killable_timeout(&req->done,
-			msecs_to_jiffies(timeout_ms) +
-			msecs_to_jiffies(AZ_BLOB_TIMEOUT_GRACE_MS));
+	limit = msecs_to_jiffies(timeout_ms) +
+		msecs_to_jiffies(AZ_BLOB_TIMEOUT_GRACE_MS);
+	left = wait_for_completion_killable_timeout(&req->done, limit);
 	if (left < 0)
 		return -EINTR;
 	return left ? 0 : -ETIMEDOUT;
