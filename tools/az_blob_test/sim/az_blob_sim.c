@@ -101,6 +101,7 @@ enum sim_stage {
 	SIM_STAGE_NEW,		/* just taken off the ring */
 	SIM_STAGE_ANSWER,	/* delay over: execute and complete */
 	SIM_STAGE_TIMEOUT,	/* timeout over: complete with timeout */
+	SIM_STAGE_COMPLETE,	/* retry a completion (out of memory) */
 };
 
 /* A request packet as the host copied it off the ring. */
@@ -117,6 +118,11 @@ struct sim_req {
 	bool held;			/* waiting for "release" */
 	bool released;			/* was held: answer now */
 	bool detached;			/* channel closed: closer frees it */
+
+	/* For SIM_STAGE_COMPLETE. */
+	u32 c_status;
+	u32 c_resp_len;
+	bool c_faults;
 
 	/* Parsed by SIM_STAGE_NEW. */
 	struct sim_wire_req wire;
@@ -495,19 +501,9 @@ static void sim_complete(struct sim_req *req, u32 status, u32 resp_len,
 	u16 type = VM_PKT_COMP;
 	unsigned long flags;
 	bool sent = false;
-	int i, n = 1;
+	int i;
 
 	switch (fault) {
-	case AZ_SIM_FAULT_UNKNOWN_ID:
-		pk[0] = sim_mkpkt(VM_PKT_COMP, arg ? arg : 0xdead, payload,
-				  &comp);
-		break;
-	case AZ_SIM_FAULT_ID_ZERO:
-		pk[0] = sim_mkpkt(VM_PKT_COMP, 0, payload, &comp);
-		break;
-	case AZ_SIM_FAULT_DUPLICATE:
-		n = 2;
-		break;
 	case AZ_SIM_FAULT_SHORT:
 		payload = min(arg ? arg : 8, SIM_MAX_COMP_PAYLOAD);
 		break;
@@ -526,20 +522,31 @@ static void sim_complete(struct sim_req *req, u32 status, u32 resp_len,
 	comp.error = cpu_to_le32(status);
 	comp.response_len = cpu_to_le32(resp_len);
 
-	/* The bogus first completions above were built before comp was set. */
-	if (pk[0]) {
-		struct sim_wire_comp *c = (void *)(pk[0]->data +
-						    sizeof(struct vmpacket_descriptor));
-		*c = comp;
-	} else if (fault == AZ_SIM_FAULT_UNKNOWN_ID ||
-		   fault == AZ_SIM_FAULT_ID_ZERO) {
-		goto nomem;
-	}
-	if (n == 2)
+	switch (fault) {
+	case AZ_SIM_FAULT_UNKNOWN_ID:
+		pk[0] = sim_mkpkt(type, arg ? arg : 0xdead, payload, &comp);
+		break;
+	case AZ_SIM_FAULT_ID_ZERO:
+		pk[0] = sim_mkpkt(type, 0, payload, &comp);
+		break;
+	case AZ_SIM_FAULT_DUPLICATE:
 		pk[0] = sim_mkpkt(type, req->trans_id, payload, &comp);
+		break;
+	}
 	pk[1] = sim_mkpkt(type, req->trans_id, payload, &comp);
-	if (!pk[1] || (n == 2 && !pk[0]))
-		goto nomem;
+	if (!pk[1] || (!pk[0] && (fault == AZ_SIM_FAULT_UNKNOWN_ID ||
+				  fault == AZ_SIM_FAULT_ID_ZERO ||
+				  fault == AZ_SIM_FAULT_DUPLICATE))) {
+		/* Out of memory: the host retries a little later. */
+		kfree(pk[0]);
+		kfree(pk[1]);
+		req->stage = SIM_STAGE_COMPLETE;
+		req->c_status = status;
+		req->c_resp_len = resp_len;
+		req->c_faults = faults;
+		queue_delayed_work(sim_wq, &req->work, msecs_to_jiffies(10));
+		return;
+	}
 
 	spin_lock_irqsave(&sd->lock, flags);
 	if (!req->detached) {
@@ -565,14 +572,6 @@ static void sim_complete(struct sim_req *req, u32 status, u32 resp_len,
 	kfree(pk[0]);
 	kfree(pk[1]);
 	kfree(req);
-	return;
-
-nomem:
-	/* Out of memory: the host retries a little later. */
-	kfree(pk[0]);
-	kfree(pk[1]);
-	pr_warn_ratelimited("no memory for a completion, retrying\n");
-	queue_delayed_work(sim_wq, &req->work, msecs_to_jiffies(10));
 }
 
 /* ------------------------------------------------------------------ */
@@ -593,7 +592,7 @@ static void sim_violation(const char *fmt, ...)
 
 static bool sim_buf_ok(const char *what, u32 off, u32 len, u32 range_len)
 {
-	if ((u64)off + len <= range_len && off < range_len)
+	if ((u64)off + len <= range_len)
 		return true;
 	sim_violation("%s buffer [%u, +%u) outside the range of %u bytes",
 		      what, off, len, range_len);
@@ -691,7 +690,7 @@ static bool sim_validate(struct sim_req *req)
 	for (i = 0; i < nr; i++) {
 		u64 kpfn = req->pfns[i] >> (PAGE_SHIFT - SIM_HOST_PAGE_SHIFT);
 
-		if (kpfn != (unsigned long)kpfn || !pfn_valid(kpfn)) {
+		if (!pfn_valid((unsigned long)kpfn)) {
 			sim_violation("pfn %#llx (index %u) not valid",
 				      req->pfns[i], i);
 			return false;
@@ -738,21 +737,15 @@ static void sim_answer(struct sim_req *req)
 	switch (s->op) {
 	case AZ_SIM_OP_ECHO: {
 		u32 n = min(req_len, resp_len), done = 0;
-		u8 *bounce = kmalloc(SIM_HOST_PAGE_SIZE, GFP_KERNEL);
+		u8 bounce[256];
 
-		if (!bounce) {
-			queue_delayed_work(sim_wq, &req->work,
-					   msecs_to_jiffies(10));
-			return;
-		}
 		while (done < n) {
-			u32 c = min(n - done, SIM_HOST_PAGE_SIZE);
+			u32 c = min_t(u32, n - done, sizeof(bounce));
 
 			copy_from_guest(req, bounce, (u64)req_off + done, c);
 			copy_to_guest(req, (u64)resp_off + done, bounce, c);
 			done += c;
 		}
-		kfree(bounce);
 		written = n;
 		break;
 	}
@@ -884,6 +877,10 @@ static void sim_host_work(struct work_struct *work)
 	case SIM_STAGE_TIMEOUT:
 		sim_complete(req, SIM_HOST_TIMEOUT, 0, true);
 		break;
+	case SIM_STAGE_COMPLETE:
+		sim_complete(req, req->c_status, req->c_resp_len,
+			     req->c_faults);
+		break;
 	}
 }
 
@@ -899,7 +896,7 @@ int vmbus_sendpacket_mpb_desc(struct vmbus_channel *channel,
 	u32 packetlen = desc_size + bufferlen;
 	u32 packetlen_aligned = ALIGN(packetlen, sizeof(u64));
 	u32 cost = packetlen_aligned + sizeof(u64);	/* + ring trailer */
-	struct sim_req *req;
+	struct sim_req *req = NULL;
 	unsigned long flags;
 	u64 rqst_id;
 	int ret = 0;
@@ -911,22 +908,6 @@ int vmbus_sendpacket_mpb_desc(struct vmbus_channel *channel,
 	desc->length8 = (u16)(packetlen_aligned >> 3);
 	desc->transactionid = VMBUS_RQST_ERROR;
 	desc->reserved = 0;
-
-	if (READ_ONCE(channel->rescind))
-		return -ENODEV;
-
-	req = kzalloc(struct_size(req, pkt, packetlen_aligned),
-		      GFP_ATOMIC | __GFP_NOWARN);
-	if (!req)
-		return -EAGAIN;	/* see README.md */
-	req->sd = sd;
-	req->cost = cost;
-	req->desc_size = desc_size;
-	req->bufferlen = bufferlen;
-	req->stage = SIM_STAGE_NEW;
-	INIT_DELAYED_WORK(&req->work, sim_host_work);
-	memcpy(req->pkt, desc, desc_size);
-	memcpy(req->pkt + desc_size, buffer, bufferlen);
 
 	spin_lock_irqsave(&sd->lock, flags);
 	if (channel->rescind) {
@@ -943,6 +924,21 @@ int vmbus_sendpacket_mpb_desc(struct vmbus_channel *channel,
 		ret = -EAGAIN;
 		goto unlock;
 	}
+	req = kzalloc(struct_size(req, pkt, packetlen_aligned),
+		      GFP_ATOMIC | __GFP_NOWARN);
+	if (!req) {
+		ret = -EAGAIN;	/* see README.md */
+		goto unlock;
+	}
+	req->sd = sd;
+	req->cost = cost;
+	req->desc_size = desc_size;
+	req->bufferlen = bufferlen;
+	req->stage = SIM_STAGE_NEW;
+	INIT_DELAYED_WORK(&req->work, sim_host_work);
+	memcpy(req->pkt, desc, desc_size);
+	memcpy(req->pkt + desc_size, buffer, bufferlen);
+
 	if (channel->next_request_id_callback) {
 		rqst_id = channel->next_request_id_callback(channel, requestid);
 		if (rqst_id == VMBUS_RQST_ERROR) {
@@ -980,9 +976,8 @@ int vmbus_open(struct vmbus_channel *channel, u32 send_ringbuffer_size,
 	/* vmbus_alloc_ring() */
 	if (send_ringbuffer_size % PAGE_SIZE || recv_ringbuffer_size % PAGE_SIZE)
 		return -EINVAL;
-	/* The ring header takes a page of each ring. */
-	if (send_ringbuffer_size <= PAGE_SIZE ||
-	    recv_ringbuffer_size <= PAGE_SIZE)
+	/* Each ring starts with a header page (struct hv_ring_buffer). */
+	if (send_ringbuffer_size < PAGE_SIZE || recv_ringbuffer_size < PAGE_SIZE)
 		return -EINVAL;
 	/* __vmbus_open() */
 	if (userdatalen > MAX_USER_DEFINED_BYTES)
