@@ -517,6 +517,7 @@ static int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 	desc = kvmalloc(desc_size, GFP_KERNEL);
 	if (!desc)
 		return -ENOMEM;
+	desc->rangecount = 1;
 	desc->range.offset = 0;
 	desc->range.len = req->nr_hv_pages * HV_HYP_PAGE_SIZE;
 	az_blob_fill_range(req, desc->range.pfn_array);

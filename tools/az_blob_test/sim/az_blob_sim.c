@@ -13,6 +13,7 @@
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/highmem.h>
 #include <linux/hyperv.h>
 #include <linux/idr.h>
@@ -577,7 +578,7 @@ static void sim_complete(struct sim_req *req, u32 status, u32 resp_len,
 /* ------------------------------------------------------------------ */
 /* The Blob VSP                                                        */
 
-static void sim_violation(const char *fmt, ...)
+static __printf(1, 2) void sim_violation(const char *fmt, ...)
 {
 	unsigned long flags;
 	va_list args;
