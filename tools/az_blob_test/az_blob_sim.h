@@ -99,7 +99,7 @@ struct az_sim_req {
  * @range_offset: The GPA range's offset field.
  * @range_len: The GPA range's len field.
  * @nr_pfns: PFNs in the range.
- * @pkt_type: The packet's type (6 = VM_PKT_DATA_USING_GPA_DIRECT).
+ * @pkt_type: The packet's type (9 = VM_PKT_DATA_USING_GPA_DIRECT).
  * @pkt_flags: The packet's flags (1 = completion requested).
  * @rangecount: The packet's range count.
  */

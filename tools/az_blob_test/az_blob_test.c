@@ -1,0 +1,3226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * az_blob_test - tests for /dev/azure_blob (hv_azure_blob) against the
+ * simulated Blob VSP (az_blob_sim.ko).
+ *
+ * Every request buffer starts with a struct az_sim_req (az_blob_sim.h) that
+ * tells the simulated host what to do, so that every outcome is known in
+ * advance: the status, the response bytes, the data bytes, the errno and the
+ * driver's debugfs counters. Each test prints one line, "ok <name>",
+ * "FAIL <name>: <reason>" or "skip <name>: <reason>", and the last line is
+ * "N passed, M failed[, K skipped]". After every test the runner checks that
+ * the driver holds no request and no pinned page, and, with the simulator's
+ * control interface, that the host saw no protocol violation.
+ *
+ *   az_blob_test              run every test
+ *   az_blob_test echo_ 'fill*' run the tests matching a prefix or a glob
+ *   az_blob_test demo         a few readable requests, for newcomers
+ *
+ * Build: gcc -O2 -Wall -Wextra -Werror -static -pthread -I include/uapi \
+ *            -I tools/az_blob_test tools/az_blob_test/az_blob_test.c
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <misc/hv_azure_blob.h>
+#include "az_blob_sim.h"
+
+/* The driver counts 4 KiB pages whatever the CPU's page size. */
+#define PG			4096UL
+/* Default timeout of a request: long enough for TCG, short enough that a
+ * lost completion ends the test (driver gives up after it + 5 s).
+ */
+#define DEF_TIMEOUT_MS		30000U
+/* Grace the driver adds to a request's timeout before ETIMEDOUT. */
+#define DRV_GRACE_MS		5000
+#define MISC_DIR		"/sys/class/misc"
+#define DRV_DBG_DIR		"/sys/kernel/debug/hyperv"
+#define SIM_DIR			"/sys/kernel/debug/az_blob_sim"
+#define SIM_HOST_ERROR		0xC0000001U
+#define MAX_DEVS		32
+#define NAME_LEN		64
+
+enum { TEST_OK = 0, TEST_FAIL = -1, TEST_SKIP = 1 };
+
+/* Test flags. */
+#define NEEDS_SIM		0x1	/* needs the simulator's control file */
+#define SLOW			0x2	/* runs only with -S */
+
+static char g_dev[PATH_MAX] = "/dev/azure_blob";
+static char g_name[NAME_LEN];		/* misc name of g_dev */
+static char g_prefix[NAME_LEN];		/* g_name without its index */
+static int g_sim = -1;			/* control interface usable */
+static int g_sim_idx;			/* simulator index of g_dev */
+static unsigned int g_threads = 4;
+static unsigned int g_iters = 200;
+static int g_verbose;
+static int g_slow;
+static uint64_t g_seed;
+static char g_reason[512];
+
+/* ------------------------------------------------------------------ */
+/* Reporting                                                           */
+/* ------------------------------------------------------------------ */
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!g_reason[0]) {
+		va_start(ap, fmt);
+		vsnprintf(g_reason, sizeof(g_reason), fmt, ap);
+		va_end(ap);
+	}
+	return TEST_FAIL;
+}
+
+static int skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(g_reason, sizeof(g_reason), fmt, ap);
+	va_end(ap);
+	return TEST_SKIP;
+}
+
+static void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void vlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!g_verbose)
+		return;
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+static const char *errname(int e)
+{
+	static __thread char buf[32];
+	static const struct { int e; const char *n; } t[] = {
+		{ 0, "success" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" },
+		{ EINTR, "EINTR" }, { EIO, "EIO" }, { ENXIO, "ENXIO" },
+		{ E2BIG, "E2BIG" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
+		{ EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
+		{ ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOTTY, "ENOTTY" },
+		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" },
+		{ ETIMEDOUT, "ETIMEDOUT" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].e == e)
+			return t[i].n;
+	snprintf(buf, sizeof(buf), "errno %d", e);
+	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static uint64_t rnd64(uint64_t *s)
+{
+	/* xorshift64* */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+static uint32_t rnd32(uint64_t *s)
+{
+	return (uint32_t)(rnd64(s) >> 32);
+}
+
+static uint64_t ptr2u64(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static size_t min_sz(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* 4 KiB pages spanned by a buffer; 0 for an empty one. */
+static uint32_t span_pages(uint64_t addr, uint64_t len)
+{
+	if (!len)
+		return 0;
+	return (uint32_t)(((addr % PG) + len + PG - 1) / PG);
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p) {
+		fprintf(stderr, "az_blob_test: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+/* Read a small file into @buf, NUL-terminated. Returns 0 or an errno. */
+static int read_text(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	while (len + 1 < size) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = errno;
+			close(fd);
+			return (int)n;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = 0;
+	close(fd);
+	return 0;
+}
+
+/* Write @s (no newline) to @path in one write. Returns 0 or an errno. */
+static int write_text(const char *path, const char *s)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	n = write(fd, s, strlen(s));
+	if (n < 0)
+		err = errno;
+	else if ((size_t)n != strlen(s))
+		err = EIO;
+	if (close(fd) && !err)
+		err = errno;
+	return err;
+}
+
+/* Value of "key value" in @buf, or -1. */
+static long kv_get(const char *buf, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = buf;
+	char *end;
+	long v;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && (p[klen] == ' ' || p[klen] == '\t')) {
+			v = strtol(p + klen + 1, &end, 0);
+			return end == p + klen + 1 ? -1 : v;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resources a test leaves behind are released by the runner           */
+/* ------------------------------------------------------------------ */
+
+struct arena;
+static void arena_free(struct arena *a);
+
+enum { RES_FD, RES_MAP, RES_ARENA };
+
+struct res {
+	int kind;
+	int fd;
+	void *p;
+	size_t len;
+};
+
+static struct res g_res[256];
+static int g_nres;
+static pthread_mutex_t g_res_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void track(int kind, int fd, void *p, size_t len)
+{
+	pthread_mutex_lock(&g_res_lock);
+	if (g_nres < (int)(sizeof(g_res) / sizeof(g_res[0]))) {
+		g_res[g_nres].kind = kind;
+		g_res[g_nres].fd = fd;
+		g_res[g_nres].p = p;
+		g_res[g_nres].len = len;
+		g_nres++;
+	}
+	pthread_mutex_unlock(&g_res_lock);
+}
+
+static void res_release_all(void)
+{
+	pthread_mutex_lock(&g_res_lock);
+	while (g_nres > 0) {
+		struct res *r = &g_res[--g_nres];
+
+		if (r->kind == RES_FD)
+			close(r->fd);
+		else if (r->kind == RES_MAP)
+			munmap(r->p, r->len);
+		else
+			arena_free(r->p);
+	}
+	pthread_mutex_unlock(&g_res_lock);
+}
+
+/* A tracked anonymous mapping; MAP_NORESERVE so that untouched is free. */
+static void *map_pages(size_t pages, int prot)
+{
+	void *p = mmap(NULL, pages * PG, prot,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED) {
+		fail("mmap %zu pages: %s", pages, strerror(errno));
+		return NULL;
+	}
+	track(RES_MAP, -1, p, pages * PG);
+	return p;
+}
+
+/* An address where nothing is mapped (2 pages, the first returned). */
+static void *hole_addr(void)
+{
+	void *p = mmap(NULL, 2 * PG, PROT_READ,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		fail("mmap: %s", strerror(errno));
+		return NULL;
+	}
+	munmap(p, 2 * PG);
+	return p;
+}
+
+static int dev_open_path(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail("open %s: %s", path, strerror(errno));
+	track(RES_FD, fd, NULL, 0);
+	return fd;
+}
+
+static int dev_open(void)
+{
+	return dev_open_path(g_dev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Arenas: buffers surrounded by canary bytes                          */
+/* ------------------------------------------------------------------ */
+
+#define ARENA_MAX_PUT	8
+
+/*
+ * An arena is an anonymous mapping filled with canary bytes. Tests place
+ * their buffers inside it; whatever the test writes goes through
+ * arena_put(), which remembers it. arena_check() then verifies that every
+ * byte outside the spans the host may write still holds what the test left
+ * there: the canary, or the bytes put.
+ */
+struct arena {
+	uint8_t *base;
+	size_t len;
+	int nput;
+	struct {
+		size_t off, len;
+		uint8_t *copy;
+	} put[ARENA_MAX_PUT];
+};
+
+struct span {
+	const void *p;
+	size_t len;
+};
+
+static uint8_t canary(size_t i)
+{
+	return (uint8_t)(0xa5 ^ (i * 0x3b) ^ (i >> 8) ^ (i >> 16));
+}
+
+static struct arena *arena_alloc(size_t pages)
+{
+	struct arena *a = xmalloc(sizeof(*a));
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	a->len = pages * PG;
+	a->base = mmap(NULL, a->len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a->base == MAP_FAILED) {
+		free(a);
+		fail("mmap %zu pages: %s", pages, strerror(errno));
+		return NULL;
+	}
+	for (i = 0; i < a->len; i++)
+		a->base[i] = canary(i);
+	return a;
+}
+
+static void arena_free(struct arena *a)
+{
+	int i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->nput; i++)
+		free(a->put[i].copy);
+	munmap(a->base, a->len);
+	free(a);
+}
+
+/* A tracked arena, released after the test. */
+static struct arena *arena_new(size_t pages)
+{
+	struct arena *a = arena_alloc(pages);
+
+	if (a)
+		track(RES_ARENA, -1, a, 0);
+	return a;
+}
+
+static uint8_t *at(struct arena *a, size_t off)
+{
+	return a->base + off;
+}
+
+static void arena_put(struct arena *a, void *dst, const void *src, size_t len)
+{
+	size_t off = (size_t)((uint8_t *)dst - a->base);
+
+	if (a->nput == ARENA_MAX_PUT || off + len > a->len) {
+		fprintf(stderr, "az_blob_test: arena_put misuse\n");
+		abort();
+	}
+	memcpy(dst, src, len);
+	a->put[a->nput].off = off;
+	a->put[a->nput].len = len;
+	a->put[a->nput].copy = xmalloc(len);
+	memcpy(a->put[a->nput].copy, src, len);
+	a->nput++;
+}
+
+static int cmp_size(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Compare the arena with what it should hold, skipping @allowed. */
+static int arena_diff(struct arena *a, const struct span *allowed, int n,
+		      char *msg, size_t msglen)
+{
+	size_t b[2 + 2 * ARENA_MAX_PUT + 2 * 8];
+	int nb = 0, i, k;
+
+	if (n > 8)
+		n = 8;
+	b[nb++] = 0;
+	b[nb++] = a->len;
+	for (i = 0; i < a->nput; i++) {
+		b[nb++] = a->put[i].off;
+		b[nb++] = a->put[i].off + a->put[i].len;
+	}
+	for (i = 0; i < n; i++) {
+		size_t s = (size_t)((const uint8_t *)allowed[i].p - a->base);
+
+		b[nb++] = min_sz(s, a->len);
+		b[nb++] = min_sz(s + allowed[i].len, a->len);
+	}
+	qsort(b, nb, sizeof(b[0]), cmp_size);
+
+	for (k = 0; k + 1 < nb; k++) {
+		size_t s = b[k], e = b[k + 1], j;
+		const uint8_t *exp = NULL;
+		int skip_it = 0;
+
+		if (s == e)
+			continue;
+		for (i = 0; i < n; i++) {
+			size_t as = (size_t)((const uint8_t *)allowed[i].p - a->base);
+
+			if (s >= as && e <= as + allowed[i].len)
+				skip_it = 1;
+		}
+		if (skip_it)
+			continue;
+		for (i = a->nput - 1; i >= 0; i--) {
+			if (s >= a->put[i].off &&
+			    e <= a->put[i].off + a->put[i].len) {
+				exp = a->put[i].copy + (s - a->put[i].off);
+				break;
+			}
+		}
+		for (j = s; j < e; j++) {
+			uint8_t want = exp ? exp[j - s] : canary(j);
+
+			if (a->base[j] != want) {
+				snprintf(msg, msglen,
+					 "%s byte at arena+%#zx changed: expected 0x%02x, got 0x%02x",
+					 exp ? "caller's" : "guard", j, want,
+					 a->base[j]);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int arena_check(struct arena *a, const struct span *allowed, int n)
+{
+	char msg[256];
+
+	if (arena_diff(a, allowed, n, msg, sizeof(msg)))
+		return fail("%s", msg);
+	return 0;
+}
+
+static int cmp_bytes(const char *what, const uint8_t *got, const uint8_t *exp,
+		     size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (got[i] != exp[i])
+			return fail("%s byte %zu: expected 0x%02x, got 0x%02x",
+				    what, i, exp[i], got[i]);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+/* ------------------------------------------------------------------ */
+
+static void sim_hdr(struct az_sim_req *h, uint32_t op, uint32_t fault,
+		    uint32_t delay, uint32_t status, uint32_t seed, uint32_t arg)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = AZ_SIM_MAGIC;
+	h->op = op;
+	h->fault = fault;
+	h->delay_ms = delay;
+	h->status = status;
+	h->seed = seed;
+	h->arg = arg;
+}
+
+static void fill_payload(uint8_t *p, size_t len, uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 13 + seed + (i >> 7));
+}
+
+/* Build a request of @len bytes at @off: @h, then a payload pattern. */
+static uint8_t *put_req(struct arena *a, size_t off, size_t len,
+			const struct az_sim_req *h)
+{
+	uint8_t *tmp = xmalloc(len);
+
+	fill_payload(tmp, len, (uint32_t)off ^ 0x5a);
+	memcpy(tmp, h, min_sz(len, sizeof(*h)));
+	arena_put(a, at(a, off), tmp, len);
+	free(tmp);
+	return at(a, off);
+}
+
+static void rq_init(struct az_blob_request_sync *r, const void *req,
+		    size_t req_len, void *resp, size_t resp_len,
+		    void *data, size_t data_len, size_t data_valid)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < 16; i++)
+		r->guid[i] = (uint8_t)(0x10 + i);
+	r->timeout = DEF_TIMEOUT_MS;
+	r->request_len = (uint32_t)req_len;
+	r->response_len = (uint32_t)resp_len;
+	r->data_len = (uint32_t)data_len;
+	r->data_valid = (uint32_t)data_valid;
+	r->request_buffer = ptr2u64(req);
+	r->response_buffer = ptr2u64(resp);
+	r->data_buffer = ptr2u64(data);
+	r->response.status = 0xdeadbeef;
+	r->response.response_len = 0xdeadbeef;
+}
+
+/* Returns 0 or the errno of the ioctl. */
+static int blob_ioctl(int fd, struct az_blob_request_sync *r)
+{
+	if (ioctl(fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, r))
+		return errno;
+	return 0;
+}
+
+static int expect_ok(int err, const struct az_blob_request_sync *r,
+		     uint32_t status, uint32_t rlen)
+{
+	if (err)
+		return fail("ioctl: expected success, got %s", errname(err));
+	if (r->response.status != status)
+		return fail("response.status: expected 0x%08x, got 0x%08x",
+			    status, r->response.status);
+	if (r->response.response_len != rlen)
+		return fail("response.response_len: expected %u, got %u",
+			    rlen, r->response.response_len);
+	return 0;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Driver and simulator state                                          */
+/* ------------------------------------------------------------------ */
+
+enum {
+	DS_OUTSTANDING, DS_PINNED, DS_SUBMITTED, DS_COMPLETED, DS_ABANDONED,
+	DS_UNKNOWN_ID, DS_BAD_PACKET, DS_N
+};
+
+static const char *const ds_keys[DS_N] = {
+	"outstanding", "pinned_pages", "submitted", "completed", "abandoned",
+	"unknown_id", "bad_packet",
+};
+
+struct dstats {
+	long v[DS_N];
+};
+
+#define ANY	LONG_MIN
+
+/* VMBus device name behind misc device @misc. */
+static int misc_vmname(const char *misc, char *out, size_t n)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *base;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), MISC_DIR "/%s/device", misc);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return errno;
+	link[len] = 0;
+	base = strrchr(link, '/');
+	snprintf(out, n, "%s", base ? base + 1 : link);
+	return 0;
+}
+
+static int vm_stats(const char *vm, struct dstats *s)
+{
+	char path[PATH_MAX], buf[4096];
+	int i, err;
+
+	snprintf(path, sizeof(path), DRV_DBG_DIR "/%s/stats", vm);
+	err = read_text(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	for (i = 0; i < DS_N; i++) {
+		s->v[i] = kv_get(buf, ds_keys[i]);
+		if (s->v[i] < 0)
+			return ENOENT;
+	}
+	return 0;
+}
+
+static int dstats_read(const char *misc, struct dstats *s)
+{
+	char vm[NAME_LEN * 2];
+	int err = misc_vmname(misc, vm, sizeof(vm));
+
+	return err ? err : vm_stats(vm, s);
+}
+
+/* Read @misc's counters or fail the test. */
+static int dstats_get(const char *misc, struct dstats *s)
+{
+	int err = dstats_read(misc, s);
+
+	if (err)
+		return fail("cannot read driver stats of %s: %s", misc,
+			    strerror(err));
+	return 0;
+}
+
+/* One counter of the device under test, or -1. */
+static long drv_stat(const char *key)
+{
+	struct dstats s;
+	int i;
+
+	if (dstats_read(g_name, &s))
+		return -1;
+	for (i = 0; i < DS_N; i++)
+		if (!strcmp(key, ds_keys[i]))
+			return s.v[i];
+	return -1;
+}
+
+/*
+ * Wait up to 2 s until the counters of @misc moved by the expected deltas
+ * since @b (ANY: not checked), then compare. Completions may be counted
+ * just after the ioctl returned (a duplicate comes after the right one).
+ */
+static int check_deltas(const char *misc, const struct dstats *b, long sub,
+			long comp, long aband, long unk, long bad)
+{
+	const long want[DS_N] = { ANY, ANY, sub, comp, aband, unk, bad };
+	int64_t end = now_ms() + 2000;
+	struct dstats s;
+	int i;
+
+	for (;;) {
+		int match = 1;
+
+		if (dstats_get(misc, &s))
+			return TEST_FAIL;
+		for (i = 0; i < DS_N; i++)
+			if (want[i] != ANY && s.v[i] - b->v[i] != want[i])
+				match = 0;
+		if (match)
+			return 0;
+		if (now_ms() > end)
+			break;
+		sleep_ms(20);
+	}
+	for (i = 0; i < DS_N; i++)
+		if (want[i] != ANY && s.v[i] - b->v[i] != want[i])
+			return fail("counter %s: expected +%ld, got %+ld",
+				    ds_keys[i], want[i], s.v[i] - b->v[i]);
+	return 0;
+}
+
+/* Wait up to @ms for outstanding == @out and pinned_pages == @pin. */
+static int wait_idle(const char *misc, long out, long pin, int ms)
+{
+	int64_t end = now_ms() + ms;
+	struct dstats s;
+
+	for (;;) {
+		if (dstats_get(misc, &s))
+			return TEST_FAIL;
+		if (s.v[DS_OUTSTANDING] == out && s.v[DS_PINNED] == pin)
+			return 0;
+		if (now_ms() > end)
+			return fail("expected outstanding %ld, pinned_pages %ld; got %ld, %ld",
+				    out, pin, s.v[DS_OUTSTANDING],
+				    s.v[DS_PINNED]);
+		sleep_ms(20);
+	}
+}
+
+enum {
+	SS_REQUESTS, SS_COMPLETIONS, SS_VIOLATIONS, SS_BAD_REQUESTS, SS_HELD,
+	SS_RING_FULL, SS_OPEN_CHANNELS, SS_DEVICES, SS_N
+};
+
+static const char *const ss_keys[SS_N] = {
+	"requests", "completions", "violations", "bad_requests", "held",
+	"ring_full", "open_channels", "devices",
+};
+
+struct sstats {
+	long v[SS_N];
+	char last_violation[160];
+};
+
+static int sstats_read(struct sstats *s)
+{
+	char buf[4096], *p;
+	int i, err;
+
+	err = read_text(SIM_DIR "/stats", buf, sizeof(buf));
+	if (err)
+		return err;
+	for (i = 0; i < SS_N; i++) {
+		s->v[i] = kv_get(buf, ss_keys[i]);
+		if (s->v[i] < 0)
+			return ENOENT;
+	}
+	s->last_violation[0] = 0;
+	p = strstr(buf, "last_violation ");
+	if (p) {
+		p += strlen("last_violation ");
+		snprintf(s->last_violation, sizeof(s->last_violation), "%.*s",
+			 (int)strcspn(p, "\n"), p);
+	}
+	return 0;
+}
+
+static int sstats_get(struct sstats *s)
+{
+	int err = sstats_read(s);
+
+	if (err)
+		return fail("cannot read " SIM_DIR "/stats: %s", strerror(err));
+	return 0;
+}
+
+static int wait_sim(int key, long val, int ms)
+{
+	int64_t end = now_ms() + ms;
+	struct sstats s;
+
+	for (;;) {
+		if (sstats_get(&s))
+			return TEST_FAIL;
+		if (s.v[key] == val)
+			return 0;
+		if (now_ms() > end)
+			return fail("simulator %s: expected %ld, got %ld",
+				    ss_keys[key], val, s.v[key]);
+		sleep_ms(20);
+	}
+}
+
+/* Write a command to the simulator. Returns 0 or the write's errno. */
+static int sim_ctl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sim_ctl(const char *fmt, ...)
+{
+	char cmd[64];
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	err = write_text(SIM_DIR "/control", cmd);
+	vlog("sim control '%s': %s", cmd, errname(err));
+	return err;
+}
+
+static int sim_ctl_ok(const char *cmd)
+{
+	int err = sim_ctl("%s", cmd);
+
+	if (err)
+		return fail("writing '%s' to " SIM_DIR "/control: %s", cmd,
+			    errname(err));
+	return 0;
+}
+
+struct chan {
+	int idx;
+	char guid[NAME_LEN];
+	int open;
+	long send_ring, recv_ring, userdatalen, rqstor_size, max_pkt_size;
+	int rescind;
+};
+
+static int sim_channels(struct chan *c, int max)
+{
+	char buf[16384], *p;
+	int n = 0, err;
+
+	err = read_text(SIM_DIR "/channel", buf, sizeof(buf));
+	if (err)
+		return -err;
+	for (p = buf; *p && n < max; ) {
+		if (sscanf(p, "%d %63s open %d send_ring %ld recv_ring %ld userdatalen %ld rqstor_size %ld max_pkt_size %ld rescind %d",
+			   &c[n].idx, c[n].guid, &c[n].open, &c[n].send_ring,
+			   &c[n].recv_ring, &c[n].userdatalen,
+			   &c[n].rqstor_size, &c[n].max_pkt_size,
+			   &c[n].rescind) == 9)
+			n++;
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+	}
+	return n;
+}
+
+static void guid_norm(const char *in, char *out, size_t n)
+{
+	size_t j = 0;
+
+	for (; *in && j + 1 < n; in++) {
+		if (*in == '{' || *in == '}' || *in == '\n' || *in == ' ')
+			continue;
+		out[j++] = (char)((*in >= 'A' && *in <= 'Z') ? *in + 32 : *in);
+	}
+	out[j] = 0;
+}
+
+/* Simulator index of misc device @misc by instance GUID, or -1. */
+static int sim_idx_of(const char *misc)
+{
+	char vm[NAME_LEN * 2], path[PATH_MAX], buf[128], a[NAME_LEN];
+	char b[NAME_LEN], c[NAME_LEN];
+	struct chan ch[MAX_DEVS];
+	int n, i;
+
+	if (misc_vmname(misc, vm, sizeof(vm)))
+		return -1;
+	guid_norm(vm, a, sizeof(a));
+	snprintf(path, sizeof(path), MISC_DIR "/%s/device/device_id", misc);
+	if (read_text(path, buf, sizeof(buf)))
+		buf[0] = 0;
+	guid_norm(buf, b, sizeof(b));
+	n = sim_channels(ch, MAX_DEVS);
+	for (i = 0; i < n; i++) {
+		guid_norm(ch[i].guid, c, sizeof(c));
+		if (!ch[i].rescind && (!strcmp(a, c) || !strcmp(b, c)))
+			return ch[i].idx;
+	}
+	return -1;
+}
+
+static int cur_sim_idx(void)
+{
+	int idx = sim_idx_of(g_name);
+
+	return idx >= 0 ? idx : g_sim_idx;
+}
+
+/* ------------------------------------------------------------------ */
+/* Misc devices and their nodes                                        */
+/* ------------------------------------------------------------------ */
+
+static void set_device(const char *name)
+{
+	snprintf(g_name, sizeof(g_name), "%s", name);
+	snprintf(g_dev, sizeof(g_dev), "/dev/%s", name);
+}
+
+static int misc_exists(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), MISC_DIR "/%s", name);
+	return !access(path, F_OK);
+}
+
+/* Misc devices named g_prefix or g_prefix<digits>. */
+static int misc_list(char names[][NAME_LEN], int max)
+{
+	size_t plen = strlen(g_prefix);
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(MISC_DIR);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		const char *p = de->d_name + plen;
+
+		if (strncmp(de->d_name, g_prefix, plen))
+			continue;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (*p)
+			continue;
+		snprintf(names[n++], NAME_LEN, "%s", de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+static int in_list(const char *name, char list[][NAME_LEN], int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return 1;
+	return 0;
+}
+
+/* Wait up to @ms for a misc device not in @old; its name into @out. */
+static int wait_new_misc(char old[][NAME_LEN], int nold, char *out, int ms)
+{
+	char now[MAX_DEVS][NAME_LEN];
+	int64_t end = now_ms() + ms;
+	int n, i;
+
+	for (;;) {
+		n = misc_list(now, MAX_DEVS);
+		for (i = 0; i < n; i++) {
+			if (!in_list(now[i], old, nold)) {
+				snprintf(out, NAME_LEN, "%s", now[i]);
+				return 0;
+			}
+		}
+		if (now_ms() > end)
+			return fail("no new %s* misc device within %d ms",
+				    g_prefix, ms);
+		sleep_ms(50);
+	}
+}
+
+static int wait_misc_gone(const char *name, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (misc_exists(name)) {
+		if (now_ms() > end)
+			return fail(MISC_DIR "/%s still present after %d ms",
+				    name, ms);
+		sleep_ms(50);
+	}
+	return 0;
+}
+
+/*
+ * Make sure /dev/<name> is the node of misc device @name: wait for devtmpfs
+ * or mdev a moment, then mknod it. *@created tells whether we made it.
+ */
+static int ensure_node(const char *name, int *created)
+{
+	char path[PATH_MAX], buf[64];
+	unsigned int maj, min;
+	struct stat st;
+	int64_t end;
+	dev_t want;
+	int err;
+
+	*created = 0;
+	snprintf(path, sizeof(path), MISC_DIR "/%s/dev", name);
+	err = read_text(path, buf, sizeof(buf));
+	if (err)
+		return fail("reading %s: %s", path, strerror(err));
+	if (sscanf(buf, "%u:%u", &maj, &min) != 2)
+		return fail("%s: bad content '%s'", path, buf);
+	want = makedev(maj, min);
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	for (end = now_ms() + 1000; now_ms() < end; sleep_ms(50))
+		if (!stat(path, &st) && S_ISCHR(st.st_mode) &&
+		    st.st_rdev == want)
+			return 0;
+	unlink(path);
+	if (mknod(path, S_IFCHR | 0600, want))
+		return fail("mknod %s: %s", path, strerror(errno));
+	vlog("created %s (%u:%u)", path, maj, min);
+	*created = 1;
+	return 0;
+}
+
+/*
+ * After the device's removal an open must fail: ENOENT when devtmpfs or
+ * mdev removed the node, ENODEV when a stale node is left (no misc minor).
+ */
+static int expect_open_fails(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		return fail("open %s after removal: expected ENOENT, got success",
+			    path);
+	}
+	if (errno == ENOENT)
+		return 0;
+	if (errno == ENODEV || errno == ENXIO) {
+		vlog("%s is a stale node (no devtmpfs/mdev): %s", path,
+		     errname(errno));
+		return 0;
+	}
+	return fail("open %s after removal: expected ENOENT, got %s", path,
+		    errname(errno));
+}
+
+/* ------------------------------------------------------------------ */
+/* Common request patterns                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Echo @req_len bytes at arena offset @roff into a @resp_len buffer at
+ * @soff; check status, length, bytes, guards and @misc's counters.
+ */
+static int echo_at(int fd, const char *misc, struct arena *a, size_t roff,
+		   size_t req_len, size_t soff, size_t resp_len,
+		   uint32_t status)
+{
+	size_t n = min_sz(req_len, resp_len);
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	struct span ok;
+	struct dstats b;
+	uint8_t *req, *resp = at(a, soff);
+	int err;
+
+	sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, 0, status, 0, 0);
+	req = put_req(a, roff, req_len, &h);
+	if (misc && dstats_get(misc, &b))
+		return TEST_FAIL;
+	rq_init(&r, req, req_len, resp, resp_len, NULL, 0, 0);
+	err = blob_ioctl(fd, &r);
+	if (expect_ok(err, &r, status, (uint32_t)n))
+		return TEST_FAIL;
+	if (cmp_bytes("response", resp, req, n))
+		return TEST_FAIL;
+	ok.p = resp;
+	ok.len = n;
+	if (arena_check(a, &ok, 1))
+		return TEST_FAIL;
+	if (misc && check_deltas(misc, &b, 1, 1, 0, 0, 0))
+		return TEST_FAIL;
+	return 0;
+}
+
+/* One plain echo through @path, counters checked on misc @misc. */
+static int echo_simple(const char *path, const char *misc)
+{
+	struct arena *a = arena_new(4);
+	int fd, ret;
+
+	if (!a)
+		return TEST_FAIL;
+	fd = dev_open_path(path);
+	if (fd < 0)
+		return TEST_FAIL;
+	ret = echo_at(fd, misc, a, PG + 100, 200, 2 * PG + 300, 512, 0);
+	if (ret)
+		fail("echo on %s failed", path);
+	return ret;
+}
+
+/* A request in the background on another thread. */
+struct bg {
+	pthread_t th;
+	int fd;
+	struct arena *a;
+	struct az_blob_request_sync r;
+	uint8_t *req, *resp;
+	size_t req_len;
+	int err;
+	int64_t ms;
+};
+
+static void *bg_main(void *arg)
+{
+	struct bg *b = arg;
+	int64_t t0 = now_ms();
+
+	b->err = blob_ioctl(b->fd, &b->r);
+	b->ms = now_ms() - t0;
+	return NULL;
+}
+
+/* Start an echo of 64 bytes with @fault/@delay, timeout @timeout. */
+static struct bg *bg_start(int fd, uint32_t fault, uint32_t delay,
+			   uint32_t timeout)
+{
+	struct bg *b = xmalloc(sizeof(*b));
+	struct az_sim_req h;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	b->a = arena_alloc(4);
+	if (!b->a) {
+		free(b);
+		return NULL;
+	}
+	sim_hdr(&h, AZ_SIM_OP_ECHO, fault, delay, 0, 0, 0);
+	b->req_len = 64;
+	b->req = put_req(b->a, PG + 8, b->req_len, &h);
+	b->resp = at(b->a, 2 * PG + 8);
+	rq_init(&b->r, b->req, b->req_len, b->resp, 128, NULL, 0, 0);
+	b->r.timeout = timeout;
+	if (pthread_create(&b->th, NULL, bg_main, b)) {
+		arena_free(b->a);
+		free(b);
+		fail("pthread_create failed");
+		return NULL;
+	}
+	return b;
+}
+
+/* Join by @deadline (now_ms()); on timeout the thread is leaked. */
+static int bg_join(struct bg *b, int64_t deadline)
+{
+	struct timespec ts;
+	int64_t left = deadline - now_ms();
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (left < 0)
+		left = 0;
+	ts.tv_sec += (time_t)(left / 1000);
+	ts.tv_nsec += (long)(left % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(b->th, NULL, &ts)) {
+		pthread_detach(b->th);
+		return -1;
+	}
+	return 0;
+}
+
+static void bg_free(struct bg *b)
+{
+	arena_free(b->a);
+	free(b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: round trips                                                  */
+/* ------------------------------------------------------------------ */
+
+static int t_echo_small(void)
+{
+	struct arena *a = arena_new(4);
+	int fd = dev_open();
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	return echo_at(fd, g_name, a, PG + 64, 64, 2 * PG + 128, 256, 0);
+}
+
+static int t_echo_unaligned(void)
+{
+	struct arena *a = arena_new(8);
+	int fd = dev_open();
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	/* Request spans 3 pages from offset 4059, response 3 from 4001. */
+	return echo_at(fd, g_name, a, 2 * PG - 37, PG + 100,
+		       4 * PG + 4001, 5000, 0);
+}
+
+static int t_echo_shared_page(void)
+{
+	struct arena *a = arena_new(3);
+	int fd = dev_open();
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	return echo_at(fd, g_name, a, PG + 100, 600, PG + 1000, 2000, 0);
+}
+
+static int t_echo_truncated(void)
+{
+	struct arena *a = arena_new(5);
+	int fd = dev_open();
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	/* 3000-byte request into a 1000-byte response across a page edge. */
+	return echo_at(fd, g_name, a, PG + 10, 3000, 2 * PG + 3500, 1000, 0);
+}
+
+/* Check an az_sim_info response against the request @r that produced it. */
+static int check_info(const struct az_blob_request_sync *r,
+		      const uint8_t *resp)
+{
+	uint32_t dp = span_pages(r->data_buffer, r->data_len);
+	uint32_t rp = span_pages(r->request_buffer, r->request_len);
+	uint32_t sp = span_pages(r->response_buffer, r->response_len);
+	uint32_t nr = dp + rp + sp;
+	const uint8_t *pkt = resp;
+	const uint8_t *tail = resp + offsetof(struct az_sim_info, range_offset);
+	const struct {
+		const char *name;
+		const uint8_t *p;
+		uint32_t want;
+		int check;
+	} f[] = {
+		{ "version", pkt + 0, 0, 1 },
+		{ "timeout_ms", pkt + 4, r->timeout, 1 },
+		{ "data_buffer_offset", pkt + 8,
+		  (uint32_t)(r->data_buffer % PG), r->data_len != 0 },
+		{ "data_buffer_length", pkt + 12, r->data_len, 1 },
+		{ "data_buffer_valid", pkt + 16, r->data_valid, 1 },
+		{ "operation_type", pkt + 20, 0x100, 1 },
+		{ "request_buffer_offset", pkt + 24,
+		  (uint32_t)(r->request_buffer % PG + dp * PG), 1 },
+		{ "request_buffer_length", pkt + 28, r->request_len, 1 },
+		{ "response_buffer_offset", pkt + 32,
+		  (uint32_t)(r->response_buffer % PG + (dp + rp) * PG), 1 },
+		{ "response_buffer_length", pkt + 36, r->response_len, 1 },
+		{ "range_offset", tail + 0, 0, 1 },
+		{ "range_len", tail + 4, nr * (uint32_t)PG, 1 },
+		{ "nr_pfns", tail + 8, nr, 1 },
+		{ "pkt_type", tail + 12, 6, 1 },
+		{ "pkt_flags", tail + 16, 1, 1 },
+		{ "rangecount", tail + 20, 1, 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].check && le32(f[i].p) != f[i].want)
+			return fail("info %s: expected %u, got %u", f[i].name,
+				    f[i].want, le32(f[i].p));
+	if (cmp_bytes("info transaction_id", pkt + 40, r->guid, 16))
+		return TEST_FAIL;
+	return 0;
+}
+
+/* INFO round trip; the packet's layout checked field by field. */
+static int info_round(int fd, struct arena *a, size_t doff, size_t dlen,
+		      size_t dvalid, size_t roff, size_t rlen, size_t soff,
+		      size_t slen, int fake_data)
+{
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	struct dstats b;
+	struct span ok;
+	uint8_t *req, *resp = at(a, soff), *data = NULL;
+	int err, i;
+
+	sim_hdr(&h, AZ_SIM_OP_INFO, AZ_SIM_FAULT_NONE, 0, 0, 0, 0);
+	req = put_req(a, roff, rlen, &h);
+	if (dlen || fake_data)
+		data = at(a, doff);
+	if (dstats_get(g_name, &b))
+		return TEST_FAIL;
+	rq_init(&r, req, rlen, resp, slen, data, dlen, dvalid);
+	r.timeout = 74565;
+	for (i = 0; i < 16; i++)
+		r.guid[i] = (uint8_t)(0xc3 ^ (i * 29));
+	err = blob_ioctl(fd, &r);
+	if (expect_ok(err, &r, 0, sizeof(struct az_sim_info)))
+		return TEST_FAIL;
+	if (check_info(&r, resp))
+		return TEST_FAIL;
+	ok.p = resp;
+	ok.len = sizeof(struct az_sim_info);
+	if (arena_check(a, &ok, 1))
+		return TEST_FAIL;
+	return check_deltas(g_name, &b, 1, 1, 0, 0, 0);
+}
+
+static int t_info_layout(void)
+{
+	struct arena *a = arena_new(16);
+	int fd = dev_open();
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	/* data: 4 pages from offset 333; request: 2 pages; response: 2. */
+	return info_round(fd, a, PG + 333, 3 * PG + 777, 5000,
+			  6 * PG + 4000, 200, 9 * PG + 17, PG, 0);
+}
+
+static int t_info_nodata(void)
+{
+	struct arena *a = arena_new(8);
+	int fd = dev_open();
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	if (info_round(fd, a, 0, 0, 0, PG + 4090, 64, 3 * PG + 5, 200, 0))
+		return TEST_FAIL;
+	/* A data address with data_len 0 is ignored, not counted. */
+	return info_round(fd, a, 5 * PG + 1, 0, 0, PG + 4090, 64,
+			  3 * PG + 5, 200, 1);
+}
+
+/* FILL @dlen bytes at @doff, then verify the pattern, guards, counters. */
+static int fill_round(int fd, struct arena *a, size_t doff, size_t dlen,
+		      size_t roff, size_t soff, size_t slen)
+{
+	uint32_t seed = (uint32_t)rnd64(&g_seed);
+	struct az_blob_request_sync r;
+	struct span ok[2];
+	struct az_sim_req h;
+	struct dstats b;
+	uint8_t *req, *resp = at(a, soff), *data = at(a, doff);
+	uint64_t cnt;
+	size_t i;
+	int err;
+
+	sim_hdr(&h, AZ_SIM_OP_FILL, AZ_SIM_FAULT_NONE, 0, 0, seed, 0);
+	req = put_req(a, roff, 32, &h);
+	if (dstats_get(g_name, &b))
+		return TEST_FAIL;
+	rq_init(&r, req, 32, resp, slen, data, dlen, 0);
+	err = blob_ioctl(fd, &r);
+	if (expect_ok(err, &r, 0, 8))
+		return TEST_FAIL;
+	cnt = get_u64(resp);
+	if (cnt != dlen)
+		return fail("fill count: expected %zu, got %" PRIu64, dlen, cnt);
+	for (i = 0; i < dlen; i++)
+		if (data[i] != az_sim_pattern(seed, i))
+			return fail("data byte %zu: expected 0x%02x, got 0x%02x",
+				    i, az_sim_pattern(seed, i), data[i]);
+	ok[0].p = data;
+	ok[0].len = dlen;
+	ok[1].p = resp;
+	ok[1].len = 8;
+	if (arena_check(a, ok, 2))
+		return TEST_FAIL;
+	return check_deltas(g_name, &b, 1, 1, 0, 0, 0);
+}
+
+static int t_fill_data(void)
+{
+	size_t dlen = 1 << 20;
+	struct arena *a = arena_new(262);
+	int fd = dev_open();
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	/* 1 MiB from offset 5; response straddles a page edge. */
+	return fill_round(fd, a, PG + 5, dlen, 258 * PG + 7,
+			  259 * PG + 4090, 16);
+}
+
+static int t_fill_max(void)
+{
+	size_t dpages = AZ_BLOB_MAX_PAGES - 2;
+	struct arena *a = arena_new(dpages + 4);
+	int fd = dev_open();
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	/* data 8190 pages + request 1 + response 1 = 8192: the limit. */
+	return fill_round(fd, a, PG, dpages * PG, (dpages + 1) * PG + 100,
+			  (dpages + 2) * PG + 200, 64);
+}
+
+/* SUM of @dvalid bytes of a @dlen data buffer; expected from arena bytes. */
+static int sum_round(int fd, struct arena *a, size_t doff, size_t dlen,
+		     size_t dvalid, size_t roff, size_t soff)
+{
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	struct dstats b;
+	struct span ok;
+	uint8_t *req, *resp = at(a, soff), *data = at(a, doff);
+	uint64_t want, got;
+	int err;
+
+	sim_hdr(&h, AZ_SIM_OP_SUM, AZ_SIM_FAULT_NONE, 0, 0, 0, 0);
+	req = put_req(a, roff, 48, &h);
+	want = az_sim_fnv1a(AZ_SIM_FNV1A_INIT, data, dvalid);
+	if (dstats_get(g_name, &b))
+		return TEST_FAIL;
+	rq_init(&r, req, 48, resp, 64, data, dlen, dvalid);
+	err = blob_ioctl(fd, &r);
+	if (expect_ok(err, &r, 0, 8))
+		return TEST_FAIL;
+	got = get_u64(resp);
+	if (got != want)
+		return fail("FNV-1a of %zu bytes: expected 0x%016" PRIx64 ", got 0x%016" PRIx64,
+			    dvalid, want, got);
+	ok.p = resp;
+	ok.len = 8;
+	if (arena_check(a, &ok, 1))
+		return TEST_FAIL;
+	return check_deltas(g_name, &b, 1, 1, 0, 0, 0);
+}
+
+static int t_sum_data(void)
+{
+	size_t dlen = 300000, i;
+	struct arena *a = arena_new(80);
+	int fd = dev_open();
+	uint8_t *tmp;
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	tmp = xmalloc(dlen);
+	for (i = 0; i < dlen; i++)
+		tmp[i] = (uint8_t)rnd64(&g_seed);
+	arena_put(a, at(a, PG + 77), tmp, dlen);
+	free(tmp);
+	/* Only 123457 of the 300000 bytes are valid input. */
+	return sum_round(fd, a, PG + 77, dlen, 123457, 76 * PG + 1000,
+			 78 * PG + 3);
+}
+
+static int t_data_overlaps_request(void)
+{
+	struct arena *a = arena_new(5);
+	int fd = dev_open();
+	uint8_t tmp[2 * PG];
+	size_t i;
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	for (i = 0; i < sizeof(tmp); i++)
+		tmp[i] = (uint8_t)rnd64(&g_seed);
+	arena_put(a, at(a, PG), tmp, sizeof(tmp));
+	/* The request lies inside the data buffer; SUM reads both. */
+	return sum_round(fd, a, PG, 2 * PG, 2 * PG, PG + 10, 3 * PG + 50);
+}
+
+static int t_status_passthrough(void)
+{
+	struct arena *a = arena_new(4);
+	int fd = dev_open();
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	return echo_at(fd, g_name, a, PG + 8, 100, 2 * PG + 8, 100,
+		       SIM_HOST_ERROR);
+}
+
+static int t_host_timeout(void)
+{
+	struct arena *a = arena_new(4);
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	struct dstats b;
+	uint8_t *req;
+	int64_t t0, ms;
+	int fd = dev_open(), err;
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, 3000, 0, 0, 0);
+	req = put_req(a, PG + 8, 64, &h);
+	if (dstats_get(g_name, &b))
+		return TEST_FAIL;
+	rq_init(&r, req, 64, at(a, 2 * PG + 8), 64, NULL, 0, 0);
+	r.timeout = 200;
+	t0 = now_ms();
+	err = blob_ioctl(fd, &r);
+	ms = now_ms() - t0;
+	if (expect_ok(err, &r, AZ_BLOB_HOST_TIMEOUT, 0))
+		return TEST_FAIL;
+	if (ms < 150 || ms > 2500)
+		return fail("host timeout after %" PRId64 " ms, expected about 200 ms",
+			    ms);
+	if (arena_check(a, NULL, 0))
+		return TEST_FAIL;
+	return check_deltas(g_name, &b, 1, 1, 0, 0, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: validation                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The base of every validation case: an echo with a 2-page data buffer
+ * that succeeds as is. Each case changes one thing.
+ */
+struct vbase {
+	int fd;
+	struct arena *a;
+	uint8_t *req, *resp, *data;
+	struct az_blob_request_sync r;
+};
+
+static int vbase_init(struct vbase *v)
+{
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	int err;
+
+	v->fd = dev_open();
+	v->a = arena_new(8);
+	if (v->fd < 0 || !v->a)
+		return TEST_FAIL;
+	sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, 0, 0, 0, 0);
+	v->req = put_req(v->a, PG + 8, 64, &h);
+	v->resp = at(v->a, 2 * PG + 8);
+	v->data = at(v->a, 4 * PG);
+	rq_init(&v->r, v->req, 64, v->resp, 64, v->data, 2 * PG, 0);
+	r = v->r;
+	err = blob_ioctl(v->fd, &r);
+	if (expect_ok(err, &r, 0, 64)) {
+		g_reason[0] = 0;
+		return fail("the unmodified base request failed: %s, status 0x%08x",
+			    errname(err), r.response.status);
+	}
+	return 0;
+}
+
+/* The ioctl must fail with @want without submitting or pinning anything. */
+static int expect_reject_cmd(int fd, unsigned long cmd, void *arg, int want,
+			     const char *what)
+{
+	struct dstats b, s;
+	int err;
+
+	if (dstats_get(g_name, &b))
+		return TEST_FAIL;
+	err = ioctl(fd, cmd, arg) ? errno : 0;
+	if (err != want)
+		return fail("%s: expected %s, got %s", what, errname(want),
+			    errname(err));
+	if (dstats_get(g_name, &s))
+		return TEST_FAIL;
+	if (s.v[DS_SUBMITTED] != b.v[DS_SUBMITTED])
+		return fail("%s: submitted changed from %ld to %ld", what,
+			    b.v[DS_SUBMITTED], s.v[DS_SUBMITTED]);
+	if (s.v[DS_COMPLETED] != b.v[DS_COMPLETED])
+		return fail("%s: completed changed from %ld to %ld", what,
+			    b.v[DS_COMPLETED], s.v[DS_COMPLETED]);
+	if (s.v[DS_OUTSTANDING] || s.v[DS_PINNED])
+		return fail("%s: after the error outstanding %ld, pinned_pages %ld; expected 0, 0",
+			    what, s.v[DS_OUTSTANDING], s.v[DS_PINNED]);
+	return 0;
+}
+
+static int expect_reject(int fd, struct az_blob_request_sync *r, int want,
+			 const char *what)
+{
+	return expect_reject_cmd(fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, r,
+				 want, what);
+}
+
+static int t_flags_nonzero(void)
+{
+	static const uint32_t flags[] = { 1, 2, 0x80000000U, 0xffffffffU };
+	struct vbase v;
+	char what[64];
+	size_t i;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		struct az_blob_request_sync r = v.r;
+
+		r.flags = flags[i];
+		snprintf(what, sizeof(what), "flags 0x%x", flags[i]);
+		if (expect_reject(v.fd, &r, EINVAL, what))
+			return TEST_FAIL;
+	}
+	return 0;
+}
+
+static int t_request_len_zero(void)
+{
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	v.r.request_len = 0;
+	return expect_reject(v.fd, &v.r, EINVAL, "request_len 0");
+}
+
+static int t_response_len_zero(void)
+{
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	v.r.response_len = 0;
+	return expect_reject(v.fd, &v.r, EINVAL, "response_len 0");
+}
+
+static int t_data_valid_gt_len(void)
+{
+	struct az_blob_request_sync r;
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	r = v.r;
+	r.data_len = 100;
+	r.data_valid = 101;
+	if (expect_reject(v.fd, &r, EINVAL, "data_valid 101 > data_len 100"))
+		return TEST_FAIL;
+	r = v.r;
+	r.data_len = 0;
+	r.data_valid = 1;
+	return expect_reject(v.fd, &r, EINVAL, "data_valid 1 > data_len 0");
+}
+
+static int t_null_request(void)
+{
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	v.r.request_buffer = 0;
+	return expect_reject(v.fd, &v.r, EINVAL, "request_buffer NULL");
+}
+
+static int t_null_response(void)
+{
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	v.r.response_buffer = 0;
+	return expect_reject(v.fd, &v.r, EINVAL, "response_buffer NULL");
+}
+
+static int t_null_data(void)
+{
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	v.r.data_buffer = 0;
+	v.r.data_len = 100;
+	return expect_reject(v.fd, &v.r, EINVAL, "data_buffer NULL, data_len 100");
+}
+
+static int t_len_too_big(void)
+{
+	const uint32_t big = AZ_BLOB_MAX_LEN + 1;
+	struct az_blob_request_sync r;
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	r = v.r;
+	r.request_len = big;
+	if (expect_reject(v.fd, &r, E2BIG, "request_len 32 MiB + 1"))
+		return TEST_FAIL;
+	r = v.r;
+	r.response_len = big;
+	if (expect_reject(v.fd, &r, E2BIG, "response_len 32 MiB + 1"))
+		return TEST_FAIL;
+	r = v.r;
+	r.data_len = big;
+	return expect_reject(v.fd, &r, E2BIG, "data_len 32 MiB + 1");
+}
+
+static int t_pages_too_many(void)
+{
+	const size_t n = AZ_BLOB_MAX_PAGES;
+	struct az_blob_request_sync r;
+	struct vbase v;
+	uint8_t *m;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	/* Never touched: a driver that pins before counting faults it in. */
+	m = map_pages(n + 2, PROT_READ | PROT_WRITE);
+	if (!m)
+		return TEST_FAIL;
+
+	/* 8191 + 1 + 1 pages. */
+	rq_init(&r, m + (n - 1) * PG, 64, m + n * PG, 64, m, (n - 1) * PG, 0);
+	if (expect_reject(v.fd, &r, E2BIG, "8191 + 1 + 1 pages"))
+		return TEST_FAIL;
+
+	/* 8190 + 2 + 1 pages, the response sharing the request's first page:
+	 * 8192 distinct pages, 8193 counted.
+	 */
+	rq_init(&r, m + (n - 1) * PG - 1, 2, m + (n - 1) * PG - 2, 1,
+		m, (n - 2) * PG, 0);
+	if (expect_reject(v.fd, &r, E2BIG, "8190 + 2 + 1 pages, one shared"))
+		return TEST_FAIL;
+
+	/* 8190 pages of data from offset 1 span 8191 pages. */
+	rq_init(&r, m + (n - 1) * PG + 100, 64, m + n * PG + 100, 64,
+		m + 1, (n - 2) * PG, 0);
+	return expect_reject(v.fd, &r, E2BIG, "data 8190 pages at offset 1 (8191) + 1 + 1");
+}
+
+static int t_unmapped_buffer(void)
+{
+	struct az_blob_request_sync r;
+	struct vbase v;
+	uint8_t *hole;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	hole = hole_addr();
+	if (!hole)
+		return TEST_FAIL;
+	r = v.r;
+	r.request_buffer = ptr2u64(hole + 8);
+	if (expect_reject(v.fd, &r, EFAULT, "unmapped request"))
+		return TEST_FAIL;
+	r = v.r;
+	r.response_buffer = ptr2u64(hole + 8);
+	if (expect_reject(v.fd, &r, EFAULT, "unmapped response"))
+		return TEST_FAIL;
+	r = v.r;
+	r.data_buffer = ptr2u64(hole);
+	return expect_reject(v.fd, &r, EFAULT, "unmapped data");
+}
+
+/*
+ * Each buffer in turn starts on a good page and runs into a bad one (an
+ * unmapped page, then a PROT_NONE page); the other buffers are good, so
+ * whatever the driver pinned before the fault must be released.
+ */
+static int t_partly_mapped(void)
+{
+	static const char *const which[] = { "request", "response", "data" };
+	struct az_blob_request_sync r;
+	struct vbase v;
+	uint8_t *m;
+	char what[64];
+	int kind, b;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	for (kind = 0; kind < 2; kind++) {
+		m = map_pages(3, PROT_READ | PROT_WRITE);
+		if (!m)
+			return TEST_FAIL;
+		memset(m, 0, 3 * PG);
+		memcpy(m + PG - 64, v.req, 64);	/* a valid request */
+		if (kind == 0 ? munmap(m + PG, PG) :
+				mprotect(m + PG, PG, PROT_NONE))
+			return fail("munmap/mprotect: %s", strerror(errno));
+		for (b = 0; b < 3; b++) {
+			r = v.r;
+			if (b == 0)
+				r.request_buffer = ptr2u64(m + PG - 64);
+			else if (b == 1)
+				r.response_buffer = ptr2u64(m + PG - 32);
+			else
+				r.data_buffer = ptr2u64(m + PG - 4096);
+			if (b == 0)
+				r.request_len = 128;
+			snprintf(what, sizeof(what), "%s running into a %s page",
+				 which[b], kind ? "PROT_NONE" : "unmapped");
+			if (expect_reject(v.fd, &r, EFAULT, what))
+				return TEST_FAIL;
+		}
+	}
+	return 0;
+}
+
+/* Return @v's buffer @p's page to read-only. */
+static int make_ro(const void *p)
+{
+	void *pg = (void *)((uintptr_t)p & ~(uintptr_t)(PG - 1));
+
+	if (mprotect(pg, PG, PROT_READ))
+		return fail("mprotect: %s", strerror(errno));
+	return 0;
+}
+
+static int t_readonly_response(void)
+{
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	if (make_ro(v.resp))
+		return TEST_FAIL;
+	return expect_reject(v.fd, &v.r, EFAULT, "read-only response");
+}
+
+static int t_readonly_data(void)
+{
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	v.r.data_valid = 100;
+	if (make_ro(v.data) || make_ro(v.data + PG))
+		return TEST_FAIL;
+	return expect_reject(v.fd, &v.r, EFAULT, "read-only data");
+}
+
+static const struct az_sim_req ro_hdr = {
+	.magic = AZ_SIM_MAGIC,
+	.op = AZ_SIM_OP_ECHO,
+};
+
+static int t_readonly_request_ok(void)
+{
+	struct az_blob_request_sync r;
+	struct arena *a = arena_new(4);
+	struct az_sim_req h;
+	struct dstats b;
+	struct span ok;
+	uint8_t *req, *resp;
+	int fd = dev_open(), err;
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, 0, 0, 0, 0);
+	req = put_req(a, PG + 300, 500, &h);
+	resp = at(a, 2 * PG + 8);
+	if (make_ro(req))
+		return TEST_FAIL;
+	if (dstats_get(g_name, &b))
+		return TEST_FAIL;
+	rq_init(&r, req, 500, resp, 1000, NULL, 0, 0);
+	err = blob_ioctl(fd, &r);
+	if (expect_ok(err, &r, 0, 500) || cmp_bytes("response", resp, req, 500))
+		return TEST_FAIL;
+	ok.p = resp;
+	ok.len = 500;
+	if (arena_check(a, &ok, 1))
+		return TEST_FAIL;
+
+	/* A request in the program's read-only data (a file mapping). */
+	rq_init(&r, &ro_hdr, sizeof(ro_hdr), resp, 1000, NULL, 0, 0);
+	err = blob_ioctl(fd, &r);
+	if (expect_ok(err, &r, 0, sizeof(ro_hdr)) ||
+	    cmp_bytes("response", resp, (const uint8_t *)&ro_hdr,
+		      sizeof(ro_hdr)))
+		return TEST_FAIL;
+	return check_deltas(g_name, &b, 2, 2, 0, 0, 0);
+}
+
+static int t_bad_struct_ptr(void)
+{
+	const size_t sz = sizeof(struct az_blob_request_sync);
+	struct vbase v;
+	uint8_t *m, *hole;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	hole = hole_addr();
+	m = map_pages(2, PROT_READ | PROT_WRITE);
+	if (!hole || !m)
+		return TEST_FAIL;
+	if (expect_reject_cmd(v.fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, NULL,
+			      EFAULT, "NULL argument"))
+		return TEST_FAIL;
+	if (expect_reject_cmd(v.fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, hole,
+			      EFAULT, "unmapped argument"))
+		return TEST_FAIL;
+	/* A valid request whose last 8 bytes fall on an unmapped page. */
+	memcpy(m + PG - (sz - 8), &v.r, sz - 8);
+	if (munmap(m + PG, PG))
+		return fail("munmap: %s", strerror(errno));
+	return expect_reject_cmd(v.fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST,
+				 m + PG - (sz - 8), EFAULT,
+				 "argument running into an unmapped page");
+}
+
+static int t_bad_ioctl(void)
+{
+	struct {
+		unsigned long cmd;
+		const char *what;
+	} c[] = {
+		{ _IOWR('R', 0xf1, struct az_blob_request_sync), "_IOWR('R', 0xf1)" },
+		{ _IOWR('R', 0xf0, char[64]), "_IOWR('R', 0xf0) of 64 bytes" },
+		{ _IOWR('R', 0xf0, char[80]), "_IOWR('R', 0xf0) of 80 bytes" },
+		{ _IOW('R', 0xf0, struct az_blob_request_sync), "_IOW('R', 0xf0)" },
+		{ _IOR('R', 0xf0, struct az_blob_request_sync), "_IOR('R', 0xf0)" },
+		{ _IO('R', 0xf0), "_IO('R', 0xf0)" },
+		{ _IOWR('S', 0xf0, struct az_blob_request_sync), "_IOWR('S', 0xf0)" },
+	};
+	struct {
+		struct az_blob_request_sync r;
+		uint8_t pad[64];
+	} arg;
+	struct vbase v;
+	size_t i;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	memset(&arg, 0, sizeof(arg));
+	arg.r = v.r;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (expect_reject_cmd(v.fd, c[i].cmd, &arg, ENOTTY, c[i].what))
+			return TEST_FAIL;
+	return 0;
+}
+
+static int t_kernel_address(void)
+{
+	const uint64_t kaddr = 0xffff888000000000ULL;
+	struct az_blob_request_sync r;
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	r = v.r;
+	r.request_buffer = kaddr;
+	if (expect_reject(v.fd, &r, EFAULT, "kernel request address"))
+		return TEST_FAIL;
+	r = v.r;
+	r.response_buffer = kaddr;
+	if (expect_reject(v.fd, &r, EFAULT, "kernel response address"))
+		return TEST_FAIL;
+	r = v.r;
+	r.data_buffer = kaddr;
+	return expect_reject(v.fd, &r, EFAULT, "kernel data address");
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: concurrency and callers that go away                         */
+/* ------------------------------------------------------------------ */
+
+#define MIX_MAX		(256U << 10)
+#define MIX_AREA	(MIX_MAX + 3 * PG)	/* guard page + offset + tail */
+#define MIX_GUARD	64
+#define MIX_FILL	0xe7
+
+struct worker {
+	pthread_t th;
+	int fd;
+	unsigned int iters;
+	uint64_t rng;
+	uint8_t *mem;		/* 3 areas: request, response, data */
+	unsigned int n[3];
+	unsigned int done;
+	char err[256];
+};
+
+static void guard_set(uint8_t *base, uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < MIX_GUARD; i++) {
+		p[-1 - (long)i] = canary((size_t)(p - 1 - i - base));
+		p[len + i] = canary((size_t)(p + len + i - base));
+	}
+}
+
+static int guard_bad(uint8_t *base, uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < MIX_GUARD; i++)
+		if (p[-1 - (long)i] != canary((size_t)(p - 1 - i - base)) ||
+		    p[len + i] != canary((size_t)(p + len + i - base)))
+			return 1;
+	return 0;
+}
+
+static int mix_one(struct worker *w, char *err, size_t errlen)
+{
+	uint8_t *rq = w->mem + PG + rnd32(&w->rng) % PG;
+	uint8_t *rs = w->mem + MIX_AREA + PG + rnd32(&w->rng) % PG;
+	uint8_t *dt = w->mem + 2 * MIX_AREA + PG + rnd32(&w->rng) % PG;
+	unsigned int op = rnd32(&w->rng) % 3;
+	size_t rl = 32, sl = 8 + rnd32(&w->rng) % 57, dl = 0, dv = 0, i, n = 8;
+	uint32_t seed = rnd32(&w->rng);
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	uint64_t want = 0;
+	int e;
+
+	if (op == 0) {
+		rl = 32 + rnd32(&w->rng) % (MIX_MAX - 31);
+		sl = 1 + rnd32(&w->rng) % MIX_MAX;
+		n = min_sz(rl, sl);
+		sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, 0, 0, 0, 0);
+		fill_payload(rq, rl, seed);
+	} else if (op == 1) {
+		dl = 1 + rnd32(&w->rng) % MIX_MAX;
+		want = dl;
+		sim_hdr(&h, AZ_SIM_OP_FILL, AZ_SIM_FAULT_NONE, 0, 0, seed, 0);
+	} else {
+		dl = 1 + rnd32(&w->rng) % MIX_MAX;
+		dv = rnd32(&w->rng) % (dl + 1);
+		for (i = 0; i < dl; i++)
+			dt[i] = (uint8_t)(i * 7 + seed + (i >> 9));
+		want = az_sim_fnv1a(AZ_SIM_FNV1A_INIT, dt, dv);
+		sim_hdr(&h, AZ_SIM_OP_SUM, AZ_SIM_FAULT_NONE, 0, 0, 0, 0);
+	}
+	memcpy(rq, &h, sizeof(h));
+	memset(rs, MIX_FILL, sl);
+	guard_set(w->mem, rq, rl);
+	guard_set(w->mem, rs, sl);
+	if (dl)
+		guard_set(w->mem, dt, dl);
+	rq_init(&r, rq, rl, rs, sl, dl ? dt : NULL, dl, dv);
+
+	e = blob_ioctl(w->fd, &r);
+	if (e || r.response.status || r.response.response_len != n) {
+		snprintf(err, errlen, "op %u (req %zu, resp %zu, data %zu/%zu): %s, status 0x%08x, response_len %u (expected %zu)",
+			 h.op, rl, sl, dv, dl, errname(e), r.response.status,
+			 r.response.response_len, n);
+		return -1;
+	}
+	if (op == 0 && memcmp(rs, rq, n)) {
+		snprintf(err, errlen, "echo of %zu bytes: wrong response bytes", n);
+		return -1;
+	}
+	if (op && get_u64(rs) != want) {
+		snprintf(err, errlen, "op %u on %zu/%zu bytes: expected 0x%" PRIx64 ", got 0x%" PRIx64,
+			 h.op, dv, dl, want, get_u64(rs));
+		return -1;
+	}
+	for (i = n; i < sl; i++) {
+		if (rs[i] != MIX_FILL) {
+			snprintf(err, errlen, "response byte %zu beyond response_len %zu changed",
+				 i, n);
+			return -1;
+		}
+	}
+	if (op == 1) {
+		for (i = 0; i < dl; i++) {
+			if (dt[i] != az_sim_pattern(seed, i)) {
+				snprintf(err, errlen, "fill of %zu bytes: byte %zu wrong",
+					 dl, i);
+				return -1;
+			}
+		}
+	}
+	if (guard_bad(w->mem, rq, rl) || guard_bad(w->mem, rs, sl) ||
+	    (dl && guard_bad(w->mem, dt, dl))) {
+		snprintf(err, errlen, "op %u: guard bytes changed", h.op);
+		return -1;
+	}
+	w->n[op]++;
+	return 0;
+}
+
+static void *mix_main(void *arg)
+{
+	struct worker *w = arg;
+
+	while (w->done < w->iters) {
+		if (mix_one(w, w->err, sizeof(w->err)))
+			break;
+		w->done++;
+	}
+	return NULL;
+}
+
+static int t_threads_mixed(void)
+{
+	unsigned int nt = g_threads, i, total = 0, n[3] = { 0, 0, 0 };
+	struct worker *w;
+	struct dstats b;
+	int shared = dev_open(), ret = 0;
+	int64_t t0;
+
+	if (shared < 0 || dstats_get(g_name, &b))
+		return TEST_FAIL;
+	w = xmalloc(nt * sizeof(*w));
+	memset(w, 0, nt * sizeof(*w));
+	for (i = 0; i < nt; i++) {
+		/* Even threads share one fd, odd threads have their own. */
+		w[i].fd = (i & 1) ? dev_open() : shared;
+		w[i].mem = map_pages(3 * MIX_AREA / PG, PROT_READ | PROT_WRITE);
+		if (w[i].fd < 0 || !w[i].mem) {
+			nt = i;
+			ret = TEST_FAIL;
+			break;
+		}
+		w[i].iters = g_iters;
+		w[i].rng = rnd64(&g_seed) | 1;
+	}
+	t0 = now_ms();
+	for (i = 0; i < nt; i++) {
+		if (pthread_create(&w[i].th, NULL, mix_main, &w[i])) {
+			nt = i;
+			ret = fail("pthread_create failed");
+			break;
+		}
+	}
+	for (i = 0; i < nt; i++)
+		pthread_join(w[i].th, NULL);
+	for (i = 0; i < nt; i++) {
+		total += w[i].done;
+		n[0] += w[i].n[0];
+		n[1] += w[i].n[1];
+		n[2] += w[i].n[2];
+		if (w[i].err[0])
+			ret = fail("thread %u, request %u: %s", i, w[i].done,
+				   w[i].err);
+	}
+	printf("# threads_mixed: %u requests (%u echo, %u fill, %u sum) on %u threads in %.1f s\n",
+	       total, n[0], n[1], n[2], nt, (double)(now_ms() - t0) / 1000);
+	free(w);
+	if (ret)
+		return ret;
+	return check_deltas(g_name, &b, total, total, 0, 0, 0);
+}
+
+/* Child of killed_caller: submit a request the host holds, never return. */
+static void child_submit(const char *dev, uint32_t fault, uint32_t delay)
+{
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	uint8_t *m;
+	int fd, err;
+
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		_exit(120);
+	m = mmap(NULL, 6 * PG, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		_exit(121);
+	memset(m, 0, 6 * PG);
+	sim_hdr(&h, AZ_SIM_OP_ECHO, fault, delay, 0, 0, 0);
+	memcpy(m, &h, sizeof(h));
+	/* request 1 page, response 1 page, data 4 pages: 6 pinned. */
+	rq_init(&r, m, 64, m + PG, 64, m + 2 * PG, 4 * PG, 0);
+	r.timeout = 0;
+	err = blob_ioctl(fd, &r);
+	_exit(err ? (err & 0x7f) : 0);
+}
+
+/* Reap @pid within @ms; returns 0 and the status, or -1. */
+static int reap(pid_t pid, int *status, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	for (;;) {
+		pid_t p = waitpid(pid, status, WNOHANG);
+
+		if (p == pid)
+			return 0;
+		if (p < 0 || now_ms() > end)
+			return -1;
+		sleep_ms(5);
+	}
+}
+
+static int t_killed_caller(void)
+{
+	const int use_never = g_sim > 0;
+	struct dstats b, s;
+	int status, ret = 0, reaped = 0;
+	int64_t end, t0;
+	pid_t pid;
+
+	if (dstats_get(g_name, &b))
+		return TEST_FAIL;
+	if (b.v[DS_OUTSTANDING])
+		return fail("outstanding %ld before the test", b.v[DS_OUTSTANDING]);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return fail("fork: %s", strerror(errno));
+	if (!pid)
+		child_submit(g_dev, use_never ? AZ_SIM_FAULT_NEVER : 0,
+			     use_never ? 0 : 3000);
+
+	for (end = now_ms() + 5000; ; sleep_ms(10)) {
+		if (!waitpid(pid, &status, WNOHANG) == 0) {
+			reaped = 1;
+			ret = fail("child's request returned before the kill (exit status %d)",
+				   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			goto out;
+		}
+		if (drv_stat("outstanding") == 1)
+			break;
+		if (now_ms() > end) {
+			ret = fail("outstanding did not reach 1 (got %ld)",
+				   drv_stat("outstanding"));
+			goto out;
+		}
+	}
+	t0 = now_ms();
+	kill(pid, SIGKILL);
+	if (reap(pid, &status, 1000)) {
+		ret = fail("child still not reaped 1 s after SIGKILL");
+		goto out;
+	}
+	reaped = 1;
+	vlog("child reaped %" PRId64 " ms after SIGKILL", now_ms() - t0);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+		ret = fail("child: expected killed by SIGKILL, got status 0x%x",
+			   status);
+		goto out;
+	}
+	if (dstats_get(g_name, &s)) {
+		ret = TEST_FAIL;
+		goto out;
+	}
+	if (use_never && (s.v[DS_OUTSTANDING] != 1 || s.v[DS_PINNED] != 6)) {
+		ret = fail("after the kill: expected outstanding 1, pinned_pages 6 (the host owns them); got %ld, %ld",
+			   s.v[DS_OUTSTANDING], s.v[DS_PINNED]);
+		goto out;
+	}
+	if (check_deltas(g_name, &b, 1, ANY, 1, 0, 0)) {
+		ret = TEST_FAIL;
+		goto out;
+	}
+	if (use_never && sim_ctl_ok("release")) {
+		ret = TEST_FAIL;
+		goto out;
+	}
+	if (wait_idle(g_name, 0, 0, use_never ? 2000 : 5000)) {
+		ret = TEST_FAIL;
+		goto out;
+	}
+	ret = check_deltas(g_name, &b, 1, ANY, 1, 0, 0);
+out:
+	if (!reaped) {
+		kill(pid, SIGKILL);
+		if (use_never)
+			sim_ctl("release");
+		if (reap(pid, &status, 10000))
+			fprintf(stderr, "az_blob_test: child %d not reaped\n",
+				(int)pid);
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: a misbehaving host (simulator faults)                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An echo of 64 bytes into a 128-byte response while the host commits
+ * @fault with @arg. @want_err 0: success with response_len @rlen.
+ */
+static int fault_round(uint32_t fault, uint32_t arg, int want_err,
+		       uint32_t rlen, long d_unknown, long d_bad)
+{
+	struct arena *a = arena_new(4);
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	struct dstats b;
+	struct span ok;
+	uint8_t *req, *resp;
+	int fd = dev_open(), err;
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	sim_hdr(&h, AZ_SIM_OP_ECHO, fault, 0, 0, 0, arg);
+	req = put_req(a, PG + 16, 64, &h);
+	resp = at(a, 2 * PG + 32);
+	if (dstats_get(g_name, &b))
+		return TEST_FAIL;
+	rq_init(&r, req, 64, resp, 128, NULL, 0, 0);
+	r.timeout = 2000;	/* a dropped completion ends in ETIMEDOUT */
+	err = blob_ioctl(fd, &r);
+	if (want_err) {
+		if (err != want_err)
+			return fail("fault %u arg %u: expected %s, got %s",
+				    fault, arg, errname(want_err),
+				    errname(err));
+		ok.p = resp;
+		ok.len = 128;
+	} else {
+		if (expect_ok(err, &r, 0, rlen) ||
+		    cmp_bytes("response", resp, req, min_sz(rlen, 64)))
+			return TEST_FAIL;
+		ok.p = resp;
+		ok.len = rlen;
+	}
+	if (arena_check(a, &ok, 1))
+		return TEST_FAIL;
+	return check_deltas(g_name, &b, 1, want_err ? ANY : 1, 0, d_unknown,
+			    d_bad);
+}
+
+static int t_unknown_id(void)
+{
+	if (fault_round(AZ_SIM_FAULT_UNKNOWN_ID, 0, 0, 64, 1, 0))
+		return TEST_FAIL;
+	return fault_round(AZ_SIM_FAULT_UNKNOWN_ID, 0xffffffffU, 0, 64, 1, 0);
+}
+
+static int t_id_zero(void)
+{
+	return fault_round(AZ_SIM_FAULT_ID_ZERO, 0, 0, 64, 1, 0);
+}
+
+static int t_duplicate(void)
+{
+	return fault_round(AZ_SIM_FAULT_DUPLICATE, 0, 0, 64, 1, 0);
+}
+
+static int t_short_completion(void)
+{
+	if (fault_round(AZ_SIM_FAULT_SHORT, 0, EIO, 0, 0, 1))
+		return TEST_FAIL;
+	if (fault_round(AZ_SIM_FAULT_SHORT, 11, EIO, 0, 0, 1))
+		return TEST_FAIL;
+	/* 12 payload bytes is a whole completion. */
+	return fault_round(AZ_SIM_FAULT_SHORT, 12, 0, 64, 0, 0);
+}
+
+static int t_long_completion(void)
+{
+	if (fault_round(AZ_SIM_FAULT_LONG, 0, 0, 64, 0, 0))
+		return TEST_FAIL;
+	return fault_round(AZ_SIM_FAULT_LONG, 13, 0, 64, 0, 0);
+}
+
+static int t_resplen_over(void)
+{
+	return fault_round(AZ_SIM_FAULT_RESPLEN, 129, EIO, 0, 0, 1);
+}
+
+static int t_resplen_equal(void)
+{
+	return fault_round(AZ_SIM_FAULT_RESPLEN, 128, 0, 128, 0, 0);
+}
+
+static int t_bad_type(void)
+{
+	return fault_round(AZ_SIM_FAULT_BAD_TYPE, 0, EIO, 0, 0, 1);
+}
+
+static int t_never_timeout(void)
+{
+	struct arena *a = arena_new(4);
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	struct dstats b, s;
+	uint8_t *req;
+	int64_t t0, ms;
+	int fd = dev_open(), err;
+
+	if (!a || fd < 0)
+		return TEST_FAIL;
+	sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NEVER, 0, 0, 0, 0);
+	req = put_req(a, PG + 8, 64, &h);
+	if (dstats_get(g_name, &b))
+		return TEST_FAIL;
+	rq_init(&r, req, 64, at(a, 2 * PG + 8), 64, NULL, 0, 0);
+	r.timeout = 100;
+	t0 = now_ms();
+	err = blob_ioctl(fd, &r);
+	ms = now_ms() - t0;
+	if (err != ETIMEDOUT)
+		return fail("expected ETIMEDOUT, got %s after %" PRId64 " ms",
+			    errname(err), ms);
+	if (ms < 100 + DRV_GRACE_MS - 50 || ms > 100 + DRV_GRACE_MS + 3000)
+		return fail("ETIMEDOUT after %" PRId64 " ms, expected about %d ms",
+			    ms, 100 + DRV_GRACE_MS);
+	if (dstats_get(g_name, &s))
+		return TEST_FAIL;
+	if (s.v[DS_OUTSTANDING] != 1 || s.v[DS_PINNED] != 2)
+		return fail("after ETIMEDOUT: expected outstanding 1, pinned_pages 2 (the host owns them); got %ld, %ld",
+			    s.v[DS_OUTSTANDING], s.v[DS_PINNED]);
+	if (check_deltas(g_name, &b, 1, 0, 1, 0, 0))
+		return TEST_FAIL;
+	if (sim_ctl_ok("release") || wait_idle(g_name, 0, 0, 2000))
+		return TEST_FAIL;
+	return check_deltas(g_name, &b, 1, ANY, 1, 0, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: the channel and the device's life                            */
+/* ------------------------------------------------------------------ */
+
+static int t_channel_params(void)
+{
+	struct chan ch[MAX_DEVS], *c = NULL;
+	int n, i, idx = cur_sim_idx();
+
+	n = sim_channels(ch, MAX_DEVS);
+	if (n < 0)
+		return fail("reading " SIM_DIR "/channel: %s", strerror(-n));
+	for (i = 0; i < n; i++)
+		if (ch[i].idx == idx)
+			c = &ch[i];
+	if (!c)
+		return fail("no channel line for simulator device %d", idx);
+	if (c->open != 1)
+		return fail("open: expected 1, got %d", c->open);
+	if (c->send_ring != 131072)
+		return fail("send_ring: expected 131072, got %ld", c->send_ring);
+	if (c->recv_ring != 131072)
+		return fail("recv_ring: expected 131072, got %ld", c->recv_ring);
+	if (c->userdatalen != 0)
+		return fail("userdatalen: expected 0, got %ld", c->userdatalen);
+	if (c->rqstor_size != 1024)
+		return fail("rqstor_size: expected 1024, got %ld", c->rqstor_size);
+	if (c->max_pkt_size < 16 + 12)
+		return fail("max_pkt_size: expected >= 28, got %ld",
+			    c->max_pkt_size);
+	if (c->rescind)
+		return fail("rescind: expected 0, got %d", c->rescind);
+	return 0;
+}
+
+static int t_suspend_resume(void)
+{
+	int err = sim_ctl("suspend %d", cur_sim_idx());
+
+	if (err)
+		return fail("suspend %d: expected success, got %s",
+			    cur_sim_idx(), errname(err));
+	if (echo_simple(g_dev, g_name))
+		return TEST_FAIL;
+	return t_channel_params();
+}
+
+static int t_suspend_busy(void)
+{
+	int fd = dev_open(), err, ret = 0;
+	struct bg *b;
+	int64_t t0, ms;
+
+	if (fd < 0)
+		return TEST_FAIL;
+	b = bg_start(fd, AZ_SIM_FAULT_NEVER, 0, 0);
+	if (!b)
+		return TEST_FAIL;
+	if (wait_idle(g_name, 1, 2, 5000)) {
+		ret = TEST_FAIL;
+		goto out;
+	}
+	t0 = now_ms();
+	err = sim_ctl("suspend %d", cur_sim_idx());
+	ms = now_ms() - t0;
+	vlog("suspend with a request held: %s after %" PRId64 " ms",
+	     errname(err), ms);
+	if (err != EBUSY)
+		ret = fail("suspend with a request held: expected EBUSY, got %s",
+			   errname(err));
+	else if (ms > 30000)
+		ret = fail("suspend took %" PRId64 " ms to give up", ms);
+out:
+	sim_ctl("release");
+	if (bg_join(b, now_ms() + 10000))
+		return fail("request not completed 10 s after release");
+	if (!ret && (expect_ok(b->err, &b->r, 0, 64) ||
+		     cmp_bytes("response", b->resp, b->req, 64)))
+		ret = TEST_FAIL;
+	bg_free(b);
+	if (!ret)
+		ret = echo_simple(g_dev, g_name);
+	return ret;
+}
+
+/* Bring a new device up with "offer"; its misc name and sim index out. */
+static int offer_device(char *name, int *idx, int *created)
+{
+	char old[MAX_DEVS][NAME_LEN];
+	struct chan before[MAX_DEVS], after[MAX_DEVS];
+	int nold, nb, na, i, j;
+
+	*idx = -1;
+	nold = misc_list(old, MAX_DEVS);
+	nb = sim_channels(before, MAX_DEVS);
+	if (nb < 0)
+		return fail("reading " SIM_DIR "/channel: %s", strerror(-nb));
+	if (sim_ctl_ok("offer"))
+		return TEST_FAIL;
+	if (wait_new_misc(old, nold, name, 5000))
+		return TEST_FAIL;
+	na = sim_channels(after, MAX_DEVS);
+	for (i = 0; i < na; i++) {
+		int seen = 0;
+
+		for (j = 0; j < nb; j++)
+			if (before[j].idx == after[i].idx)
+				seen = 1;
+		if (!seen)
+			*idx = after[i].idx;
+	}
+	if (*idx < 0)
+		return fail("no new line in " SIM_DIR "/channel after offer");
+	vlog("offer: misc %s, simulator device %d", name, *idx);
+	return ensure_node(name, created);
+}
+
+static int t_second_device(void)
+{
+	char name[NAME_LEN], path[PATH_MAX];
+	int idx = -1, created = 0, ret;
+	struct sstats s0, s1;
+
+	if (sstats_get(&s0))
+		return TEST_FAIL;
+	ret = offer_device(name, &idx, &created);
+	if (ret)
+		goto out;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	if (!strcmp(name, g_name)) {
+		ret = fail("new device has the name of the old one (%s)", name);
+		goto out;
+	}
+	ret = wait_sim(SS_OPEN_CHANNELS, s0.v[SS_OPEN_CHANNELS] + 1, 2000);
+	if (!ret)
+		ret = echo_simple(path, name);
+	if (!ret)
+		ret = echo_simple(g_dev, g_name);
+	if (!ret)
+		ret = echo_simple(path, name);
+out:
+	if (idx >= 0) {
+		int err = sim_ctl("rescind %d", idx);
+
+		if (err && !ret)
+			ret = fail("rescind %d: %s", idx, errname(err));
+		if (!ret)
+			ret = wait_misc_gone(name, 5000);
+		if (created)
+			unlink(path);
+	}
+	if (!ret && sstats_get(&s1))
+		ret = TEST_FAIL;
+	if (!ret && s1.v[SS_OPEN_CHANNELS] != s0.v[SS_OPEN_CHANNELS])
+		ret = fail("open_channels: expected %ld after rescind, got %ld",
+			   s0.v[SS_OPEN_CHANNELS], s1.v[SS_OPEN_CHANNELS]);
+	if (!ret)
+		ret = echo_simple(g_dev, g_name);
+	return ret;
+}
+
+static int t_unbind_bind(void)
+{
+	char vm[NAME_LEN * 2], path[PATH_MAX], drv[PATH_MAX];
+	char old[MAX_DEVS][NAME_LEN], name[NAME_LEN];
+	int fd, err, ret = 0, nold, created;
+	struct az_blob_request_sync r;
+	struct vbase v;
+
+	if (vbase_init(&v))
+		return TEST_FAIL;
+	fd = v.fd;
+	err = misc_vmname(g_name, vm, sizeof(vm));
+	if (err)
+		return fail("device link of %s: %s", g_name, strerror(err));
+	snprintf(path, sizeof(path), MISC_DIR "/%s/device/driver", g_name);
+	if (!realpath(path, drv))
+		return fail("realpath %s: %s", path, strerror(errno));
+
+	snprintf(path, sizeof(path), "%s/unbind", drv);
+	err = write_text(path, vm);
+	if (err)
+		return fail("writing %s to %s: %s", vm, path, errname(err));
+	ret = wait_misc_gone(g_name, 3000);
+	if (!ret) {
+		r = v.r;
+		err = blob_ioctl(fd, &r);
+		if (err != ENODEV)
+			ret = fail("ioctl on an fd of the unbound device: expected ENODEV, got %s",
+				   errname(err));
+	}
+	if (!ret)
+		ret = expect_open_fails(g_dev);
+
+	nold = misc_list(old, MAX_DEVS);
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	err = write_text(path, vm);
+	if (err)
+		return ret ? ret : fail("writing %s to %s: %s", vm, path,
+					errname(err));
+	if (wait_new_misc(old, nold, name, 5000) || ensure_node(name, &created))
+		return TEST_FAIL;
+	if (strcmp(name, g_name)) {
+		printf("# device is now /dev/%s\n", name);
+		set_device(name);
+	}
+	if (ret)
+		return ret;
+	return echo_simple(g_dev, g_name);
+}
+
+static int t_hang_burst_rescind(void)
+{
+	enum { NB = 8 };
+	char vm[NAME_LEN * 2], name[NAME_LEN], old_dev[PATH_MAX];
+	struct bg *b[NB] = { NULL };
+	struct az_blob_request_sync r;
+	int fd, i, ret = 0, err, idx = cur_sim_idx(), new_idx, created;
+	int rescinded = 0, joined = 0;
+	struct dstats s;
+	int64_t end;
+
+	fd = dev_open();
+	if (fd < 0)
+		return TEST_FAIL;
+	if (misc_vmname(g_name, vm, sizeof(vm)))
+		return fail("no device link for %s", g_name);
+	snprintf(old_dev, sizeof(old_dev), "%s", g_dev);
+	if (sim_ctl_ok("hang 1"))
+		return TEST_FAIL;
+	for (i = 0; i < NB; i++) {
+		b[i] = bg_start(fd, AZ_SIM_FAULT_NONE, 0, 20000);
+		if (!b[i]) {
+			ret = TEST_FAIL;
+			goto out;
+		}
+	}
+	if (wait_idle(g_name, NB, 2 * NB, 5000) ||
+	    wait_sim(SS_HELD, NB, 2000)) {
+		ret = TEST_FAIL;
+		goto out;
+	}
+	err = sim_ctl("rescind %d", idx);
+	if (err) {
+		ret = fail("rescind %d: %s", idx, errname(err));
+		goto out;
+	}
+	rescinded = 1;
+	end = now_ms() + 10000;
+	for (i = 0; i < NB; i++) {
+		if (bg_join(b[i], end)) {
+			ret = fail("request %d still waiting 10 s after rescind", i);
+			goto out;
+		}
+		joined++;
+	}
+	for (i = 0; i < NB; i++)
+		if (b[i]->err != ENODEV) {
+			ret = fail("request %d after rescind: expected ENODEV, got %s",
+				   i, errname(b[i]->err));
+			goto out;
+		}
+	if (wait_sim(SS_HELD, 0, 2000)) {
+		ret = TEST_FAIL;
+		goto out;
+	}
+	/* The debugfs directory may be gone with the device; if not, idle. */
+	if (!vm_stats(vm, &s) &&
+	    (s.v[DS_OUTSTANDING] || s.v[DS_PINNED])) {
+		ret = fail("after rescind outstanding %ld, pinned_pages %ld",
+			   s.v[DS_OUTSTANDING], s.v[DS_PINNED]);
+		goto out;
+	}
+	rq_init(&r, b[0]->req, 64, b[0]->resp, 64, NULL, 0, 0);
+	err = blob_ioctl(fd, &r);
+	if (err != ENODEV) {
+		ret = fail("new ioctl on the open fd after rescind: expected ENODEV, got %s",
+			   errname(err));
+		goto out;
+	}
+	ret = wait_misc_gone(g_name, 5000);
+	if (!ret)
+		ret = expect_open_fails(old_dev);
+out:
+	sim_ctl("hang 0");
+	if (joined < NB) {
+		/* Threads still blocked: leak their arenas, do not free. */
+		if (!rescinded)
+			sim_ctl("rescind %d", idx);
+		return ret ? ret : fail("requests not finished");
+	}
+	for (i = 0; i < NB; i++)
+		if (b[i])
+			bg_free(b[i]);
+	if (!rescinded)
+		return ret;
+
+	/* Bring a device back and make it the one under test. */
+	err = offer_device(name, &new_idx, &created);
+	if (err)
+		return ret ? ret : err;
+	g_sim_idx = new_idx;
+	if (strcmp(name, g_name))
+		printf("# device is now /dev/%s (simulator device %d)\n", name,
+		       new_idx);
+	set_device(name);
+	if (ret)
+		return ret;
+	ret = echo_simple(g_dev, g_name);
+	if (!ret && drv_stat("submitted") != 1)
+		ret = fail("a new device: expected submitted 1 after one echo, got %ld",
+			   drv_stat("submitted"));
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The runner                                                          */
+/* ------------------------------------------------------------------ */
+
+struct test {
+	const char *name;
+	int (*fn)(void);
+	unsigned int flags;
+	const char *desc;
+};
+
+static const struct test tests[] = {
+	{ "echo_small", t_echo_small, 0, "64-byte echo" },
+	{ "echo_unaligned", t_echo_unaligned, 0, "echo, buffers at odd offsets across pages" },
+	{ "echo_shared_page", t_echo_shared_page, 0, "request and response in one page" },
+	{ "echo_truncated", t_echo_truncated, 0, "response shorter than the request" },
+	{ "info_layout", t_info_layout, 0, "the 56-byte packet and GPA range, field by field" },
+	{ "info_nodata", t_info_nodata, 0, "packet without a data buffer" },
+	{ "fill_data", t_fill_data, 0, "host writes 1 MiB at an odd offset" },
+	{ "sum_data", t_sum_data, 0, "host reads data_valid < data_len bytes" },
+	{ "fill_max", t_fill_max, 0, "exactly 8192 pages in total" },
+	{ "data_overlaps_request", t_data_overlaps_request, 0, "data buffer containing the request" },
+	{ "status_passthrough", t_status_passthrough, 0, "host status reaches response.status" },
+	{ "host_timeout", t_host_timeout, 0, "host cancels after the timeout" },
+	{ "flags_nonzero", t_flags_nonzero, 0, "EINVAL" },
+	{ "request_len_zero", t_request_len_zero, 0, "EINVAL" },
+	{ "response_len_zero", t_response_len_zero, 0, "EINVAL" },
+	{ "data_valid_gt_len", t_data_valid_gt_len, 0, "EINVAL" },
+	{ "null_request", t_null_request, 0, "EINVAL" },
+	{ "null_response", t_null_response, 0, "EINVAL" },
+	{ "null_data", t_null_data, 0, "EINVAL" },
+	{ "len_too_big", t_len_too_big, 0, "E2BIG for each length" },
+	{ "pages_too_many", t_pages_too_many, 0, "E2BIG at 8193 pages" },
+	{ "unmapped_buffer", t_unmapped_buffer, 0, "EFAULT" },
+	{ "partly_mapped", t_partly_mapped, 0, "EFAULT, nothing left pinned" },
+	{ "readonly_response", t_readonly_response, 0, "EFAULT" },
+	{ "readonly_data", t_readonly_data, 0, "EFAULT" },
+	{ "readonly_request_ok", t_readonly_request_ok, 0, "read-only request works" },
+	{ "bad_struct_ptr", t_bad_struct_ptr, 0, "EFAULT" },
+	{ "bad_ioctl", t_bad_ioctl, 0, "ENOTTY" },
+	{ "kernel_address", t_kernel_address, 0, "EFAULT" },
+	{ "threads_mixed", t_threads_mixed, 0, "-t threads x -n random requests" },
+	{ "killed_caller", t_killed_caller, 0, "SIGKILL while the host holds the request" },
+	{ "unknown_id", t_unknown_id, NEEDS_SIM, "completion for an id never sent" },
+	{ "id_zero", t_id_zero, NEEDS_SIM, "completion with id 0" },
+	{ "duplicate", t_duplicate, NEEDS_SIM, "the same completion twice" },
+	{ "short_completion", t_short_completion, NEEDS_SIM, "EIO" },
+	{ "long_completion", t_long_completion, NEEDS_SIM, "extra bytes ignored" },
+	{ "resplen_over", t_resplen_over, NEEDS_SIM, "EIO" },
+	{ "resplen_equal", t_resplen_equal, NEEDS_SIM, "response_len = buffer length" },
+	{ "bad_type", t_bad_type, NEEDS_SIM, "EIO" },
+	{ "never_timeout", t_never_timeout, NEEDS_SIM, "ETIMEDOUT, pages stay with the host" },
+	{ "channel_params", t_channel_params, NEEDS_SIM, "ring sizes, requestor depth" },
+	{ "suspend_resume", t_suspend_resume, NEEDS_SIM, "suspend and resume while idle" },
+	{ "second_device", t_second_device, NEEDS_SIM, "a second device next to the first" },
+	{ "unbind_bind", t_unbind_bind, 0, "unbind and bind through sysfs" },
+	{ "hang_burst_rescind", t_hang_burst_rescind, NEEDS_SIM, "rescind with 8 requests held" },
+	{ "suspend_busy", t_suspend_busy, NEEDS_SIM | SLOW, "suspend refused while a request is held" },
+};
+
+#define NTESTS	(sizeof(tests) / sizeof(tests[0]))
+
+/* What must hold after every test. */
+static int post_check(const struct sstats *s0)
+{
+	struct sstats s;
+
+	if (!misc_exists(g_name))
+		return fail("post: device %s is gone", g_name);
+	if (wait_idle(g_name, 0, 0, 2000)) {
+		char msg[sizeof(g_reason)];
+
+		snprintf(msg, sizeof(msg), "%s", g_reason);
+		g_reason[0] = 0;
+		return fail("post: %s", msg);
+	}
+	if (!s0)
+		return 0;
+	if (wait_sim(SS_HELD, 0, 2000)) {
+		g_reason[0] = 0;
+		return fail("post: the simulator still holds requests");
+	}
+	if (sstats_get(&s))
+		return TEST_FAIL;
+	if (s.v[SS_VIOLATIONS] != s0->v[SS_VIOLATIONS])
+		return fail("post: simulator violations %+ld (last: %s)",
+			    s.v[SS_VIOLATIONS] - s0->v[SS_VIOLATIONS],
+			    s.last_violation);
+	return 0;
+}
+
+static int run_test(const struct test *t)
+{
+	struct sstats s0;
+	int have_s0, rc, post;
+
+	g_reason[0] = 0;
+	have_s0 = g_sim > 0 && !sstats_read(&s0);
+	vlog("%s: %s", t->name, t->desc);
+	rc = t->fn();
+	res_release_all();
+	if (rc == TEST_SKIP)
+		return rc;
+	if (rc && !g_reason[0])
+		fail("(no reason given)");
+	if (rc && g_sim > 0) {
+		/* Leave nothing held for the next test. */
+		sim_ctl("hang 0");
+		sim_ctl("release");
+	}
+	if (rc) {
+		char msg[sizeof(g_reason)];
+
+		/* Still wait for the driver to settle, reason unchanged. */
+		snprintf(msg, sizeof(msg), "%s", g_reason);
+		post_check(have_s0 ? &s0 : NULL);
+		snprintf(g_reason, sizeof(g_reason), "%s", msg);
+		return rc;
+	}
+	post = post_check(have_s0 ? &s0 : NULL);
+	return post ? TEST_FAIL : TEST_OK;
+}
+
+static int selected(const char *name, int argc, char **argv)
+{
+	int i;
+
+	if (!argc)
+		return 1;
+	for (i = 0; i < argc; i++)
+		if (!fnmatch(argv[i], name, 0) ||
+		    !strncmp(argv[i], name, strlen(argv[i])))
+			return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* demo                                                                */
+/* ------------------------------------------------------------------ */
+
+static void show_req(const struct az_blob_request_sync *r, const char *what)
+{
+	printf("  sending %s: request_len %u, response_len %u, data_len %u, data_valid %u, timeout %u ms\n",
+	       what, r->request_len, r->response_len, r->data_len,
+	       r->data_valid, r->timeout);
+}
+
+static void show_answer(int err, const struct az_blob_request_sync *r,
+			int64_t ms)
+{
+	if (err)
+		printf("  ioctl failed: %s (%s) after %" PRId64 " ms\n",
+		       errname(err), strerror(err), ms);
+	else
+		printf("  host answered after %" PRId64 " ms: status 0x%08x, response_len %u\n",
+		       ms, r->response.status, r->response.response_len);
+}
+
+static int demo(void)
+{
+	static const char hello[] = "Hello, Azure Blob!";
+	const size_t mib = 1 << 20;
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	uint8_t req[64], resp[256], *data;
+	int fd, err, bad = 0;
+	uint64_t want, got;
+	int64_t t0;
+	size_t i;
+
+	printf("az_blob_test demo on %s\n", g_dev);
+	printf("Every request buffer starts with a 32-byte struct az_sim_req telling the\n"
+	       "simulated host what to do (az_blob_sim.h); the driver passes it on as is.\n\n");
+	fd = open(g_dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		printf("open %s: %s\n", g_dev, strerror(errno));
+		return 1;
+	}
+	data = mmap(NULL, mib, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (data == MAP_FAILED) {
+		printf("mmap: %s\n", strerror(errno));
+		return 1;
+	}
+
+	printf("1. Echo: the host copies the request into the response.\n");
+	sim_hdr(&h, AZ_SIM_OP_ECHO, 0, 0, 0, 0, 0);
+	memcpy(req, &h, sizeof(h));
+	memcpy(req + sizeof(h), hello, sizeof(hello));
+	memset(resp, 0, sizeof(resp));
+	rq_init(&r, req, sizeof(h) + sizeof(hello), resp, sizeof(resp),
+		NULL, 0, 0);
+	show_req(&r, "header + \"Hello, Azure Blob!\"");
+	t0 = now_ms();
+	err = blob_ioctl(fd, &r);
+	show_answer(err, &r, now_ms() - t0);
+	if (!err && r.response.response_len == r.request_len &&
+	    !memcmp(resp + sizeof(h), hello, sizeof(hello)))
+		printf("  response text: \"%s\"\n\n", (char *)resp + sizeof(h));
+	else
+		bad = printf("  unexpected answer\n\n");
+
+	printf("2. Fill: the host writes 1 MiB of a seeded pattern into the data buffer.\n");
+	sim_hdr(&h, AZ_SIM_OP_FILL, 0, 0, 0, 0x1234, 0);
+	rq_init(&r, &h, sizeof(h), resp, 8, data, mib, 0);
+	show_req(&r, "FILL seed 0x1234");
+	t0 = now_ms();
+	err = blob_ioctl(fd, &r);
+	show_answer(err, &r, now_ms() - t0);
+	for (i = 0; !err && i < mib; i++)
+		if (data[i] != az_sim_pattern(0x1234, i))
+			break;
+	if (!err && i == mib && get_u64(resp) == mib)
+		printf("  host says it wrote %" PRIu64 " bytes; all %zu verified\n\n",
+		       get_u64(resp), mib);
+	else
+		bad = printf("  pattern wrong at byte %zu\n\n", i);
+
+	printf("3. Checksum: the host reads 65536 bytes and returns their FNV-1a.\n");
+	for (i = 0; i < mib; i++)
+		data[i] = (uint8_t)(i * 7);
+	want = az_sim_fnv1a(AZ_SIM_FNV1A_INIT, data, 65536);
+	sim_hdr(&h, AZ_SIM_OP_SUM, 0, 0, 0, 0, 0);
+	rq_init(&r, &h, sizeof(h), resp, 8, data, mib, 65536);
+	show_req(&r, "SUM");
+	t0 = now_ms();
+	err = blob_ioctl(fd, &r);
+	show_answer(err, &r, now_ms() - t0);
+	got = err ? 0 : get_u64(resp);
+	printf("  host 0x%016" PRIx64 ", computed here 0x%016" PRIx64 ": %s\n\n",
+	       got, want, got == want ? "match" : "MISMATCH");
+	bad |= got != want;
+
+	printf("4. Host status: the ioctl succeeds, the host's own result is in response.status.\n");
+	sim_hdr(&h, AZ_SIM_OP_ECHO, 0, 0, SIM_HOST_ERROR, 0, 0);
+	rq_init(&r, &h, sizeof(h), resp, sizeof(resp), NULL, 0, 0);
+	show_req(&r, "ECHO asking for status 0xC0000001");
+	t0 = now_ms();
+	err = blob_ioctl(fd, &r);
+	show_answer(err, &r, now_ms() - t0);
+	bad |= err || r.response.status != SIM_HOST_ERROR;
+	printf("\n");
+
+	printf("5. Host timeout: the host takes 3000 ms, the caller allows 500 ms.\n");
+	sim_hdr(&h, AZ_SIM_OP_ECHO, 0, 3000, 0, 0, 0);
+	rq_init(&r, &h, sizeof(h), resp, sizeof(resp), NULL, 0, 0);
+	r.timeout = 500;
+	show_req(&r, "ECHO with delay 3000 ms");
+	t0 = now_ms();
+	err = blob_ioctl(fd, &r);
+	show_answer(err, &r, now_ms() - t0);
+	if (!err && r.response.status == AZ_BLOB_HOST_TIMEOUT)
+		printf("  0x%08x is AZ_BLOB_HOST_TIMEOUT: the host gave up, nothing was written\n",
+		       AZ_BLOB_HOST_TIMEOUT);
+	else
+		bad = 1;
+
+	munmap(data, mib);
+	close(fd);
+	printf("\ndemo %s\n", bad ? "saw unexpected answers" : "done");
+	return bad ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* main                                                                */
+/* ------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: az_blob_test [options] [TEST...]\n"
+"       az_blob_test [-d PATH] demo\n"
+"\n"
+"Tests the Azure Blob VMBus driver (hv_azure_blob) through /dev/azure_blob\n"
+"against the simulated host az_blob_sim.ko. Each test prints 'ok NAME',\n"
+"'FAIL NAME: reason' or 'skip NAME: reason'; the last line is\n"
+"'N passed, M failed[, K skipped]'. The exit status is 0 when none failed.\n"
+"TEST is a name, a prefix or a glob (quote it: 'fill*'); none means all.\n"
+"\n"
+"Options:\n"
+"  -d PATH   device node (default /dev/azure_blob)\n"
+"  -l        list the tests and exit\n"
+"  -t N      threads for threads_mixed (default 4)\n"
+"  -n N      requests per thread for threads_mixed (default 200)\n"
+"  -s        run the tests that need the simulator's control interface\n"
+"            (default: when " SIM_DIR " exists)\n"
+"  -S        also run slow tests (suspend_busy, about 10 s)\n"
+"  -r SEED   random seed (default: from the clock; printed with -v)\n"
+"  -v        verbose: what each test does, simulator commands\n"
+"  -h, --help  this text\n"
+"\n"
+"demo        a few requests explained step by step (echo, fill 1 MiB,\n"
+"            checksum, host status, host timeout): start here\n"
+"\n"
+"Needs root, debugfs at /sys/kernel/debug (driver counters under\n"
+DRV_DBG_DIR "/<device>/stats). After every test the driver must hold\n"
+"no request and no pinned page, and the simulator must have seen no\n"
+"protocol violation. Tests that remove devices bring one back.\n");
+}
+
+static int parse_uint(const char *s, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || !*s || *end || v == 0 || v > 100000000UL)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* The misc name of the node @path (via its dev_t), else its basename. */
+static void resolve_name(const char *path)
+{
+	char link[PATH_MAX], sys[64];
+	const char *base;
+	struct stat st;
+	ssize_t n;
+	size_t len;
+
+	base = strrchr(path, '/');
+	snprintf(g_name, sizeof(g_name), "%s", base ? base + 1 : path);
+	if (!stat(path, &st) && S_ISCHR(st.st_mode)) {
+		snprintf(sys, sizeof(sys), "/sys/dev/char/%u:%u",
+			 major(st.st_rdev), minor(st.st_rdev));
+		n = readlink(sys, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = 0;
+			base = strrchr(link, '/');
+			snprintf(g_name, sizeof(g_name), "%s",
+				 base ? base + 1 : link);
+		}
+	}
+	len = strlen(g_name);
+	while (len && g_name[len - 1] >= '0' && g_name[len - 1] <= '9')
+		len--;
+	snprintf(g_prefix, sizeof(g_prefix), "%.*s", (int)len, g_name);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, passed = 0, failed = 0, skipped = 0, any = 0, idx;
+	int seed_set = 0;
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((c = getopt_long(argc, argv, "+d:lt:n:sSr:vh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			snprintf(g_dev, sizeof(g_dev), "%s", optarg);
+			break;
+		case 'l':
+			for (i = 0; i < NTESTS; i++)
+				printf("%-24s %s%s%s\n", tests[i].name,
+				       tests[i].desc,
+				       tests[i].flags & NEEDS_SIM ? " [sim]" : "",
+				       tests[i].flags & SLOW ? " [slow]" : "");
+			return 0;
+		case 't':
+			if (parse_uint(optarg, &g_threads) || g_threads > 256) {
+				fprintf(stderr, "az_blob_test: bad -t '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			if (parse_uint(optarg, &g_iters)) {
+				fprintf(stderr, "az_blob_test: bad -n '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			g_sim = 1;
+			break;
+		case 'S':
+			g_slow = 1;
+			break;
+		case 'r':
+			g_seed = strtoull(optarg, NULL, 0);
+			seed_set = 1;
+			break;
+		case 'v':
+			g_verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (!seed_set)
+		g_seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^
+			 (uint64_t)getpid();
+	if (!g_seed)
+		g_seed = 1;
+	resolve_name(g_dev);
+	if (g_sim < 0)
+		g_sim = !access(SIM_DIR, F_OK);
+	if (g_sim > 0) {
+		idx = sim_idx_of(g_name);
+		g_sim_idx = idx >= 0 ? idx : 0;
+	}
+
+	if (argc && !strcmp(argv[0], "demo"))
+		return demo();
+
+	for (c = 0; c < argc; c++) {
+		int hit = 0;
+
+		for (i = 0; i < NTESTS; i++)
+			hit |= selected(tests[i].name, 1, &argv[c]);
+		if (!hit) {
+			fprintf(stderr, "az_blob_test: no test matches '%s' (-l lists them)\n",
+				argv[c]);
+			return 2;
+		}
+	}
+	vlog("device %s (misc %s), simulator control %s, sim device %d, seed %" PRIu64,
+	     g_dev, g_name, g_sim > 0 ? "yes" : "no", g_sim_idx, g_seed);
+
+	for (i = 0; i < NTESTS; i++) {
+		const struct test *t = &tests[i];
+		int rc;
+
+		if (!selected(t->name, argc, argv))
+			continue;
+		any = 1;
+		if ((t->flags & NEEDS_SIM) && g_sim <= 0) {
+			printf("skip %s: needs the simulator's control interface (" SIM_DIR ", -s)\n",
+			       t->name);
+			skipped++;
+			continue;
+		}
+		if ((t->flags & SLOW) && !g_slow) {
+			printf("skip %s: slow, run with -S\n", t->name);
+			skipped++;
+			continue;
+		}
+		rc = run_test(t);
+		if (rc == TEST_OK) {
+			printf("ok %s\n", t->name);
+			passed++;
+		} else if (rc == TEST_SKIP) {
+			printf("skip %s: %s\n", t->name, g_reason);
+			skipped++;
+		} else {
+			printf("FAIL %s: %s\n", t->name, g_reason);
+			failed++;
+		}
+	}
+	if (!any)
+		fprintf(stderr, "az_blob_test: no test selected\n");
+	if (skipped)
+		printf("%d passed, %d failed, %d skipped\n", passed, failed,
+		       skipped);
+	else
+		printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
