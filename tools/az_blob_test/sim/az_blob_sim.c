@@ -11,6 +11,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/bits.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
@@ -39,7 +40,7 @@
 
 /* The Blob VSP's wire format (PROTOCOL.md). */
 #define SIM_HOST_PAGE_SHIFT	12
-#define SIM_HOST_PAGE_SIZE	(1U << SIM_HOST_PAGE_SHIFT)
+#define SIM_HOST_PAGE_SIZE	BIT(SIM_HOST_PAGE_SHIFT)
 #define SIM_MAX_PFNS		8192U
 #define SIM_OP_USER_REQUEST	0x100U
 #define SIM_MAX_DEVICES		256
@@ -1132,7 +1133,7 @@ static int sim_bus_match(struct device *dev, const struct device_driver *drv)
 static int sim_bus_match(struct device *dev, struct device_driver *drv)
 #endif
 {
-	return sim_get_id(sim_drv(drv), &dev_to_sd(dev)->hdev) != NULL;
+	return !!sim_get_id(sim_drv(drv), &dev_to_sd(dev)->hdev);
 }
 
 static int sim_bus_probe(struct device *dev)

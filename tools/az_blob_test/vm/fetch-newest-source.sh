@@ -8,7 +8,8 @@
 #   fetch-newest-source.sh DEST
 set -euo pipefail
 
-dest=$1
+mkdir -p "$1"
+dest=$(cd "$1" && pwd)
 apt_dir=$dest/apt
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
 
