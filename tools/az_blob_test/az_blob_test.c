@@ -55,9 +55,11 @@
 #define DEF_TIMEOUT_MS		30000U
 /* Grace the driver adds to a request's timeout before ETIMEDOUT. */
 #define DRV_GRACE_MS		5000
+#ifndef MISC_DIR			/* overridable for a mock run */
 #define MISC_DIR		"/sys/class/misc"
 #define DRV_DBG_DIR		"/sys/kernel/debug/hyperv"
 #define SIM_DIR			"/sys/kernel/debug/az_blob_sim"
+#endif
 #define SIM_HOST_ERROR		0xC0000001U
 #define MAX_DEVS		32
 #define NAME_LEN		64
@@ -95,17 +97,6 @@ static int fail(const char *fmt, ...)
 		va_end(ap);
 	}
 	return TEST_FAIL;
-}
-
-static int skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(g_reason, sizeof(g_reason), fmt, ap);
-	va_end(ap);
-	return TEST_SKIP;
 }
 
 static void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -191,6 +182,17 @@ static uint32_t le32(const uint8_t *p)
 static size_t min_sz(size_t a, size_t b)
 {
 	return a < b ? a : b;
+}
+
+/* Copy @src into @dst of @n bytes, truncating; always NUL-terminated. */
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, src, len);
+	dst[len] = 0;
 }
 
 /* 4 KiB pages spanned by a buffer; 0 for an empty one. */
@@ -342,18 +344,22 @@ static void *map_pages(size_t pages, int prot)
 	return p;
 }
 
-/* An address where nothing is mapped (2 pages, the first returned). */
+/*
+ * The start of 4 unmapped pages between two PROT_NONE pages that stay
+ * mapped until the test ends. A later mmap of 4 pages or less may land in
+ * the hole, so take it after the test's other mappings.
+ */
 static void *hole_addr(void)
 {
-	void *p = mmap(NULL, 2 * PG, PROT_READ,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *p = map_pages(6, PROT_NONE);
 
-	if (p == MAP_FAILED) {
-		fail("mmap: %s", strerror(errno));
+	if (!p)
+		return NULL;
+	if (munmap(p + PG, 4 * PG)) {
+		fail("munmap: %s", strerror(errno));
 		return NULL;
 	}
-	munmap(p, 2 * PG);
-	return p;
+	return p + PG;
 }
 
 static int dev_open_path(const char *path)
@@ -676,7 +682,7 @@ static int misc_vmname(const char *misc, char *out, size_t n)
 		return errno;
 	link[len] = 0;
 	base = strrchr(link, '/');
-	snprintf(out, n, "%s", base ? base + 1 : link);
+	copy_str(out, n, base ? base + 1 : link);
 	return 0;
 }
 
@@ -697,12 +703,10 @@ static int vm_stats(const char *vm, struct dstats *s)
 	return 0;
 }
 
+/* The driver names its debugfs directory after the misc device. */
 static int dstats_read(const char *misc, struct dstats *s)
 {
-	char vm[NAME_LEN * 2];
-	int err = misc_vmname(misc, vm, sizeof(vm));
-
-	return err ? err : vm_stats(vm, s);
+	return vm_stats(misc, s);
 }
 
 /* Read @misc's counters or fail the test. */
@@ -985,7 +989,7 @@ static int misc_list(char names[][NAME_LEN], int max)
 			p++;
 		if (*p)
 			continue;
-		snprintf(names[n++], NAME_LEN, "%s", de->d_name);
+		copy_str(names[n++], NAME_LEN, de->d_name);
 	}
 	closedir(d);
 	return n;
@@ -1012,7 +1016,7 @@ static int wait_new_misc(char old[][NAME_LEN], int nold, char *out, int ms)
 		n = misc_list(now, MAX_DEVS);
 		for (i = 0; i < n; i++) {
 			if (!in_list(now[i], old, nold)) {
-				snprintf(out, NAME_LEN, "%s", now[i]);
+				copy_str(out, NAME_LEN, now[i]);
 				return 0;
 			}
 		}
@@ -1308,7 +1312,7 @@ static int check_info(const struct az_blob_request_sync *r,
 		{ "range_offset", tail + 0, 0, 1 },
 		{ "range_len", tail + 4, nr * (uint32_t)PG, 1 },
 		{ "nr_pfns", tail + 8, nr, 1 },
-		{ "pkt_type", tail + 12, 6, 1 },
+		{ "pkt_type", tail + 12, 9, 1 },
 		{ "pkt_flags", tail + 16, 1, 1 },
 		{ "rangecount", tail + 20, 1, 1 },
 	};
@@ -1925,9 +1929,9 @@ static int t_bad_struct_ptr(void)
 
 	if (vbase_init(&v))
 		return TEST_FAIL;
-	hole = hole_addr();
 	m = map_pages(2, PROT_READ | PROT_WRITE);
-	if (!hole || !m)
+	hole = m ? hole_addr() : NULL;
+	if (!hole)
 		return TEST_FAIL;
 	if (expect_reject_cmd(v.fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, NULL,
 			      EFAULT, "NULL argument"))
@@ -2242,7 +2246,7 @@ static int t_killed_caller(void)
 			     use_never ? 0 : 3000);
 
 	for (end = now_ms() + 5000; ; sleep_ms(10)) {
-		if (!waitpid(pid, &status, WNOHANG) == 0) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
 			reaped = 1;
 			ret = fail("child's request returned before the kill (exit status %d)",
 				   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -2373,7 +2377,11 @@ static int t_short_completion(void)
 {
 	if (fault_round(AZ_SIM_FAULT_SHORT, 0, EIO, 0, 0, 1))
 		return TEST_FAIL;
-	if (fault_round(AZ_SIM_FAULT_SHORT, 11, EIO, 0, 0, 1))
+	/*
+	 * Packets are whole multiples of 8 bytes: 4 payload bytes arrive as 8,
+	 * still short; 9 to 12 arrive as 16 (zero padded), a whole completion.
+	 */
+	if (fault_round(AZ_SIM_FAULT_SHORT, 4, EIO, 0, 0, 1))
 		return TEST_FAIL;
 	/* 12 payload bytes is a whole completion. */
 	return fault_round(AZ_SIM_FAULT_SHORT, 12, 0, 64, 0, 0);
@@ -2561,7 +2569,7 @@ static int t_second_device(void)
 {
 	char name[NAME_LEN], path[PATH_MAX];
 	int idx = -1, created = 0, ret;
-	struct sstats s0, s1;
+	struct sstats s0;
 
 	if (sstats_get(&s0))
 		return TEST_FAIL;
@@ -2591,11 +2599,8 @@ out:
 		if (created)
 			unlink(path);
 	}
-	if (!ret && sstats_get(&s1))
-		ret = TEST_FAIL;
-	if (!ret && s1.v[SS_OPEN_CHANNELS] != s0.v[SS_OPEN_CHANNELS])
-		ret = fail("open_channels: expected %ld after rescind, got %ld",
-			   s0.v[SS_OPEN_CHANNELS], s1.v[SS_OPEN_CHANNELS]);
+	if (!ret)
+		ret = wait_sim(SS_OPEN_CHANNELS, s0.v[SS_OPEN_CHANNELS], 2000);
 	if (!ret)
 		ret = echo_simple(g_dev, g_name);
 	return ret;
@@ -2603,7 +2608,7 @@ out:
 
 static int t_unbind_bind(void)
 {
-	char vm[NAME_LEN * 2], path[PATH_MAX], drv[PATH_MAX];
+	char vm[NAME_LEN * 2], path[PATH_MAX + 16], drv[PATH_MAX];
 	char old[MAX_DEVS][NAME_LEN], name[NAME_LEN];
 	int fd, err, ret = 0, nold, created;
 	struct az_blob_request_sync r;
@@ -2658,7 +2663,8 @@ static int t_hang_burst_rescind(void)
 	struct bg *b[NB] = { NULL };
 	struct az_blob_request_sync r;
 	int fd, i, ret = 0, err, idx = cur_sim_idx(), new_idx, created;
-	int rescinded = 0, joined = 0;
+	int st[NB] = { 0 };	/* 1 joined, -1 left running */
+	int rescinded = 0, leaked = 0;
 	struct dstats s;
 	int64_t end;
 
@@ -2691,10 +2697,11 @@ static int t_hang_burst_rescind(void)
 	end = now_ms() + 10000;
 	for (i = 0; i < NB; i++) {
 		if (bg_join(b[i], end)) {
+			st[i] = -1;
 			ret = fail("request %d still waiting 10 s after rescind", i);
 			goto out;
 		}
-		joined++;
+		st[i] = 1;
 	}
 	for (i = 0; i < NB; i++)
 		if (b[i]->err != ENODEV) {
@@ -2725,15 +2732,23 @@ static int t_hang_burst_rescind(void)
 		ret = expect_open_fails(old_dev);
 out:
 	sim_ctl("hang 0");
-	if (joined < NB) {
-		/* Threads still blocked: leak their arenas, do not free. */
-		if (!rescinded)
-			sim_ctl("rescind %d", idx);
-		return ret ? ret : fail("requests not finished");
+	if (!rescinded)
+		sim_ctl("release");
+	/* A thread still running keeps its arena: it is leaked, not freed. */
+	for (i = 0; i < NB; i++) {
+		if (!b[i] || st[i] < 0) {
+			leaked |= !!b[i];
+			continue;
+		}
+		/* Past the driver's own timeout (20 s + grace) at worst. */
+		if (!st[i] && bg_join(b[i], now_ms() + 30000)) {
+			leaked = 1;
+			continue;
+		}
+		bg_free(b[i]);
 	}
-	for (i = 0; i < NB; i++)
-		if (b[i])
-			bg_free(b[i]);
+	if (leaked && !ret)
+		ret = fail("requests still blocked after the test");
 	if (!rescinded)
 		return ret;
 
@@ -2952,10 +2967,12 @@ static int demo(void)
 	err = blob_ioctl(fd, &r);
 	show_answer(err, &r, now_ms() - t0);
 	if (!err && r.response.response_len == r.request_len &&
-	    !memcmp(resp + sizeof(h), hello, sizeof(hello)))
+	    !memcmp(resp + sizeof(h), hello, sizeof(hello))) {
 		printf("  response text: \"%s\"\n\n", (char *)resp + sizeof(h));
-	else
-		bad = printf("  unexpected answer\n\n");
+	} else {
+		printf("  unexpected answer\n\n");
+		bad = 1;
+	}
 
 	printf("2. Fill: the host writes 1 MiB of a seeded pattern into the data buffer.\n");
 	sim_hdr(&h, AZ_SIM_OP_FILL, 0, 0, 0, 0x1234, 0);
@@ -2967,11 +2984,13 @@ static int demo(void)
 	for (i = 0; !err && i < mib; i++)
 		if (data[i] != az_sim_pattern(0x1234, i))
 			break;
-	if (!err && i == mib && get_u64(resp) == mib)
+	if (!err && i == mib && get_u64(resp) == mib) {
 		printf("  host says it wrote %" PRIu64 " bytes; all %zu verified\n\n",
 		       get_u64(resp), mib);
-	else
-		bad = printf("  pattern wrong at byte %zu\n\n", i);
+	} else {
+		printf("  pattern wrong at byte %zu\n\n", i);
+		bad = 1;
+	}
 
 	printf("3. Checksum: the host reads 65536 bytes and returns their FNV-1a.\n");
 	for (i = 0; i < mib; i++)
@@ -3078,7 +3097,7 @@ static void resolve_name(const char *path)
 	size_t len;
 
 	base = strrchr(path, '/');
-	snprintf(g_name, sizeof(g_name), "%s", base ? base + 1 : path);
+	copy_str(g_name, sizeof(g_name), base ? base + 1 : path);
 	if (!stat(path, &st) && S_ISCHR(st.st_mode)) {
 		snprintf(sys, sizeof(sys), "/sys/dev/char/%u:%u",
 			 major(st.st_rdev), minor(st.st_rdev));
@@ -3086,7 +3105,7 @@ static void resolve_name(const char *path)
 		if (n > 0) {
 			link[n] = 0;
 			base = strrchr(link, '/');
-			snprintf(g_name, sizeof(g_name), "%s",
+			copy_str(g_name, sizeof(g_name),
 				 base ? base + 1 : link);
 		}
 	}
@@ -3107,7 +3126,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "+d:lt:n:sSr:vh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:lt:n:sSr:vh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			snprintf(g_dev, sizeof(g_dev), "%s", optarg);
