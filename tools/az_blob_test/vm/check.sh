@@ -185,7 +185,7 @@ make_initrd() {
 		done
 	fi
 	printf '%s\n' "$MODE" >"$root/mode"
-	printf '%s\n' "${AZ_TEST_ARGS:-}" >"$root/test-args"
+	printf '%s\n' "${AZ_TEST_ARGS--S}" >"$root/test-args"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$b/initrd.gz"
 }
 
