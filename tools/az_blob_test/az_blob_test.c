@@ -15,6 +15,10 @@
  *   az_blob_test              run every test
  *   az_blob_test echo_ 'fill*' run the tests matching a prefix or a glob
  *   az_blob_test demo         a few readable requests, for newcomers
+ *   az_blob_test fuzz         random ioctls, errnos and guard bytes checked
+ *   az_blob_test lifecycle    kill, close, munmap, fork, unbind, rescind,
+ *                             unload and suspend with requests in flight
+ *   az_blob_test failinject   failslab/fail_page_alloc on the submit path
  *
  * Build: gcc -O2 -Wall -Wextra -Werror -static -pthread -I include/uapi \
  *            -I tools/az_blob_test tools/az_blob_test/az_blob_test.c
@@ -39,6 +43,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,6 +82,7 @@ static int g_sim = -1;			/* control interface usable */
 static int g_sim_idx;			/* simulator index of g_dev */
 static unsigned int g_threads = 4;
 static unsigned int g_iters = 200;
+static int g_iters_set;			/* -n given */
 static int g_verbose;
 static int g_slow;
 static uint64_t g_seed;
@@ -3038,6 +3044,1828 @@ static int demo(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Suites run as subcommands: fuzz, lifecycle, failinject              */
+/* ------------------------------------------------------------------ */
+
+static int g_npass, g_nfail, g_nskip;
+
+/* Print the line of check @name for @rc (g_reason for a reason). */
+static void report(const char *name, int rc)
+{
+	if (rc == TEST_OK) {
+		printf("ok %s\n", name);
+		g_npass++;
+	} else if (rc == TEST_SKIP) {
+		printf("skip %s: %s\n", name, g_reason);
+		g_nskip++;
+	} else {
+		if (!g_reason[0])
+			fail("(no reason given)");
+		printf("FAIL %s: %s\n", name, g_reason);
+		g_nfail++;
+	}
+	g_reason[0] = 0;
+}
+
+static int summary(void)
+{
+	if (g_nskip)
+		printf("%d passed, %d failed, %d skipped\n", g_npass, g_nfail,
+		       g_nskip);
+	else
+		printf("%d passed, %d failed\n", g_npass, g_nfail);
+	return g_nfail ? 1 : 0;
+}
+
+/* The driver idle, the host holding nothing, no new violation. */
+static int settle_check(const struct sstats *s0)
+{
+	if (wait_idle(g_name, 0, 0, 5000))
+		return TEST_FAIL;
+	return post_check(s0);
+}
+
+/* ------------------------------------------------------------------ */
+/* fuzz                                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each thread owns a region: a guard page, a PROT_NONE page, the arena
+ * (where valid buffers live), an unmapped hole, a PROT_NONE page and a
+ * guard page. Every mapped byte holds canary(its offset in the region)
+ * except while a call runs; after each call the thread checks what the
+ * host may have written against what it may write, and puts the canary
+ * back, so that a stray write anywhere in the region shows.
+ */
+#define FZ_ARENA_PAGES	128
+#define FZ_ARENA	(FZ_ARENA_PAGES * PG)
+#define FZ_HOLE_PAGES	2
+#define FZ_REGION_PAGES	(FZ_ARENA_PAGES + FZ_HOLE_PAGES + 4)
+#define FZ_WIN		64		/* bytes checked beyond a call's spans */
+#define FZ_FULL_EVERY	512		/* full region check every N calls */
+#define FZ_KEEP_PCT	20		/* valid random calls sent as they are */
+#define FZ_MAXERR	160
+
+enum { C_VALID, C_NULL, C_HOLE, C_PNONE, C_PARTIAL, C_RO, C_KERNEL,
+	C_HIGH, C_SHARE, C_N };
+
+static const unsigned int fz_cls_weight[C_N] = {
+	50, 5, 5, 4, 7, 6, 6, 6, 11,
+};
+
+enum { FK_RANDOM, FK_STRUCT, FK_CMD, FK_BADARG, FK_ROARG };
+
+/* The read-only page (an ECHO header at 0, a request at 2048) and the
+ * page its request answers into, each between PROT_NONE pages.
+ */
+static uint8_t *g_fz_ro, *g_fz_sink;
+static unsigned int g_fz_total;
+
+struct fz_thread {
+	pthread_t th;
+	int fd;
+	unsigned int calls;
+	unsigned int done;		/* read by the progress loop */
+	uint64_t rng;
+	uint8_t *region, *guard_lo, *pnone, *arena, *hole, *guard_hi;
+	unsigned long hist[FZ_MAXERR];
+	unsigned long undocumented, mispredicted, guard_bad, answer_bad;
+	unsigned long reached, structured, struct_ok;
+	char msg_errno[320], msg_pred[320], msg_guard[320], msg_answer[320];
+	/* What the thread wrote into its arena for the current call. */
+	uint8_t *wp;
+	size_t wlen;
+	uint8_t wbuf[80];
+};
+
+static int fz_errno_documented(int e)
+{
+	return !e || e == EINVAL || e == E2BIG || e == EFAULT ||
+	       e == ENOMEM || e == EBUSY || e == ENOTTY;
+}
+
+static uint8_t fz_canary(const struct fz_thread *t, const uint8_t *p)
+{
+	return canary((size_t)(p - t->region));
+}
+
+static void fz_restore(struct fz_thread *t, uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = fz_canary(t, p + i);
+}
+
+/* Compare [p, p + len) with the canary; the first difference into msg. */
+static int fz_scan(struct fz_thread *t, uint8_t *p, size_t len, char *msg,
+		   size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] != fz_canary(t, p + i)) {
+			snprintf(msg, n, "byte at region+%#zx changed: expected 0x%02x, got 0x%02x",
+				 (size_t)(p + i - t->region),
+				 fz_canary(t, p + i), p[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void fz_full_check(struct fz_thread *t)
+{
+	char msg[200];
+
+	if (fz_scan(t, t->guard_lo, PG, msg, sizeof(msg)) ||
+	    fz_scan(t, t->arena, FZ_ARENA, msg, sizeof(msg)) ||
+	    fz_scan(t, t->guard_hi, PG, msg, sizeof(msg))) {
+		if (!t->guard_bad++)
+			snprintf(t->msg_guard, sizeof(t->msg_guard),
+				 "full check after call %u: %s", t->done, msg);
+		fz_restore(t, t->guard_lo, PG);
+		fz_restore(t, t->arena, FZ_ARENA);
+		fz_restore(t, t->guard_hi, PG);
+	}
+}
+
+static uint32_t fz_len(uint64_t *g)
+{
+	static const uint32_t b[] = {
+		0, 1, 2, 7, 8, 31, 32, 33, 63, 64, 100, 4095, 4096, 4097,
+		8191, 8192, 8193, 65535, 65536, 65537, 1U << 20,
+		AZ_BLOB_MAX_LEN - 1, AZ_BLOB_MAX_LEN, AZ_BLOB_MAX_LEN + 1,
+		AZ_BLOB_MAX_LEN / 2, 0x7fffffffU, 0x80000000U, 0xffffffffU,
+	};
+
+	switch (rnd32(g) % 8) {
+	case 0: case 1: case 2: case 3:
+		return b[rnd32(g) % (sizeof(b) / sizeof(b[0]))];
+	case 4: case 5:
+		return rnd32(g) % 8192;
+	case 6:
+		return rnd32(g) % (FZ_ARENA + 1);
+	default:
+		return rnd32(g);
+	}
+}
+
+static int fz_class(uint64_t *g)
+{
+	unsigned int sum = 0, i, x;
+
+	for (i = 0; i < C_N; i++)
+		sum += fz_cls_weight[i];
+	x = rnd32(g) % sum;
+	for (i = 0; x >= fz_cls_weight[i]; i++)
+		x -= fz_cls_weight[i];
+	return (int)i;
+}
+
+static uint64_t fz_ptr(struct fz_thread *t, int cls, uint64_t other)
+{
+	static const uint64_t kern[] = {
+		0xffff888000000000ULL, 0xffff888000100000ULL,
+		0xffffffff81000000ULL, 0xffffc90000000000ULL,
+		0xffffea0000000000ULL, 0xfffffe0000000000ULL,
+	};
+	static const uint64_t high[] = {
+		~0ULL - 10, ~0ULL, ~0ULL - 4095, 1ULL << 63,
+		0x7ffffffff000ULL, 1ULL << 47, 0xffffffffULL - 10,
+		0xfffff000ULL, 0x100000000ULL, 4096, 1,
+	};
+	uint64_t *g = &t->rng;
+	size_t off;
+
+	switch (cls) {
+	case C_VALID:
+		switch (rnd32(g) % 4) {
+		case 0:
+			off = rnd32(g) % FZ_ARENA;
+			break;
+		case 1:
+			off = (rnd32(g) % FZ_ARENA_PAGES) * PG;
+			break;
+		case 2:
+			off = (1 + rnd32(g) % FZ_ARENA_PAGES) * PG - 1 -
+			      rnd32(g) % 64;
+			break;
+		default:
+			off = rnd32(g) % PG;
+			break;
+		}
+		return ptr2u64(t->arena + off);
+	case C_NULL:
+		return 0;
+	case C_HOLE:
+		return ptr2u64(t->hole + rnd32(g) % (FZ_HOLE_PAGES * PG));
+	case C_PNONE:
+		return ptr2u64(t->pnone + rnd32(g) % PG);
+	case C_PARTIAL:
+		return ptr2u64(t->arena + FZ_ARENA - 1 - rnd32(g) % 256);
+	case C_RO:
+		return ptr2u64(g_fz_ro + (rnd32(g) % 4 ? 0 : rnd32(g) % PG));
+	case C_KERNEL:
+		return kern[rnd32(g) % (sizeof(kern) / sizeof(kern[0]))] +
+		       (rnd32(g) % 2 ? 0 : (uint64_t)(rnd32(g) % 1024) * PG);
+	case C_HIGH:
+		return high[rnd32(g) % (sizeof(high) / sizeof(high[0]))];
+	default:
+		if (!other)
+			return ptr2u64(t->arena + rnd32(g) % FZ_ARENA);
+		return other + rnd32(g) % 128 - 64;
+	}
+}
+
+/* [a, a + len) lies in memory the driver can pin (@write: writably). */
+static int fz_mapped(const struct fz_thread *t, uint64_t a, uint64_t len,
+		     int write)
+{
+	uint64_t ar = ptr2u64(t->arena), ro = ptr2u64(g_fz_ro);
+
+	if (a >= ar && a - ar <= FZ_ARENA && len <= FZ_ARENA - (a - ar))
+		return 1;
+	return !write && a >= ro && a - ro <= PG && len <= PG - (a - ro);
+}
+
+/* What the driver must answer to @r, from the ABI alone. */
+static int fz_predict(const struct fz_thread *t,
+		      const struct az_blob_request_sync *r)
+{
+	const uint64_t a[3] = { r->data_buffer, r->request_buffer,
+				r->response_buffer };
+	const uint32_t l[3] = { r->data_len, r->request_len, r->response_len };
+	const int w[3] = { 1, 0, 1 };
+	uint64_t pages = 0;
+	int i, ok = 1;
+
+	if (r->flags || !r->request_len || !r->response_len ||
+	    r->data_valid > r->data_len || !r->request_buffer ||
+	    !r->response_buffer || (r->data_len && !r->data_buffer))
+		return EINVAL;
+	for (i = 0; i < 3; i++)
+		if (l[i] > AZ_BLOB_MAX_LEN)
+			return E2BIG;
+	for (i = 0; i < 3; i++) {
+		if (!l[i])
+			continue;
+		if (a[i] + l[i] < a[i])
+			return EFAULT;
+		pages += span_pages(a[i], l[i]);
+		ok &= fz_mapped(t, a[i], l[i], w[i]);
+	}
+	if (pages > AZ_BLOB_MAX_PAGES)
+		return E2BIG;
+	return ok ? 0 : EFAULT;
+}
+
+static void fz_write(struct fz_thread *t, uint8_t *p, const void *src,
+		     size_t len)
+{
+	memcpy(p, src, len);
+	memcpy(t->wbuf, src, len);
+	t->wp = p;
+	t->wlen = len;
+}
+
+static void fz_random(struct fz_thread *t, struct az_blob_request_sync *r)
+{
+	uint64_t *g = &t->rng;
+	uint64_t d, q;
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < 16; i++)
+		r->guid[i] = (uint8_t)rnd32(g);
+	switch (rnd32(g) % 6) {
+	case 0:
+		r->timeout = 0;
+		break;
+	case 1:
+		r->timeout = 1;
+		break;
+	case 2:
+		r->timeout = 0xffffffffU;
+		break;
+	case 3:
+		r->timeout = rnd32(g);
+		break;
+	default:
+		r->timeout = DEF_TIMEOUT_MS;
+		break;
+	}
+	if (rnd32(g) % 16 == 0)
+		r->flags = rnd32(g) % 2 ? 1U << (rnd32(g) % 32) : rnd32(g);
+	r->request_len = fz_len(g);
+	r->response_len = fz_len(g);
+	r->data_len = rnd32(g) % 3 ? fz_len(g) : 0;
+	switch (rnd32(g) % 7) {
+	case 0:
+		r->data_valid = r->data_len;
+		break;
+	case 1:
+		r->data_valid = r->data_len - 1;
+		break;
+	case 2:
+		r->data_valid = r->data_len + 1;
+		break;
+	case 3:
+		r->data_valid = r->data_len ? rnd32(g) % r->data_len : 0;
+		break;
+	case 4:
+		r->data_valid = rnd32(g);
+		break;
+	default:
+		r->data_valid = 0;
+		break;
+	}
+	d = fz_ptr(t, fz_class(g), 0);
+	q = fz_ptr(t, fz_class(g), d);
+	r->data_buffer = d;
+	r->request_buffer = q;
+	r->response_buffer = fz_ptr(t, fz_class(g), rnd32(g) % 2 ? q : d);
+	r->response.status = rnd32(g);
+	r->response.response_len = rnd32(g);
+}
+
+static void fz_describe(const struct fz_thread *t, char *out, size_t n,
+			int kind, unsigned long cmd, uint64_t arg,
+			const struct az_blob_request_sync *r, int err, int pred)
+{
+	snprintf(out, n, "call %u kind %d cmd %#lx arg %#" PRIx64 ": flags %#x req %#" PRIx64 "+%u resp %#" PRIx64 "+%u data %#" PRIx64 "+%u valid %u (arena %#" PRIx64 ", ro %#" PRIx64 "): got %s, expected %s",
+		 t->done, kind, cmd, arg, r->flags,
+		 (uint64_t)r->request_buffer, r->request_len,
+		 (uint64_t)r->response_buffer, r->response_len,
+		 (uint64_t)r->data_buffer, r->data_len, r->data_valid,
+		 ptr2u64(t->arena), ptr2u64(g_fz_ro), errname(err),
+		 errname(pred));
+}
+
+/* Clip [a, a + len) to the arena; 0 if nothing is left. */
+static int fz_clip(const struct fz_thread *t, uint64_t a, uint64_t len,
+		   size_t *lo, size_t *hi)
+{
+	uint64_t ar = ptr2u64(t->arena), s = a, e = a + len;
+
+	if (!len || e < s || e <= ar || s >= ar + FZ_ARENA)
+		return 0;
+	if (s < ar)
+		s = ar;
+	if (e > ar + FZ_ARENA)
+		e = ar + FZ_ARENA;
+	*lo = (size_t)(s - ar);
+	*hi = (size_t)(e - ar);
+	return 1;
+}
+
+/*
+ * After a call the host answered: every byte of the call's neighbourhood
+ * outside @allow (arena offsets) must hold what the thread left there.
+ * Then put the canary back.
+ */
+static void fz_window(struct fz_thread *t, const struct az_blob_request_sync *r,
+		      size_t allow[2][2], int nallow)
+{
+	size_t lo = FZ_ARENA, hi = 0, s, e, j;
+	const uint64_t a[4] = { r->data_buffer, r->request_buffer,
+				r->response_buffer, ptr2u64(t->wp) };
+	const uint64_t l[4] = { r->data_len, r->request_len, r->response_len,
+				t->wlen };
+	int i, k;
+
+	for (i = 0; i < 4; i++) {
+		if (!fz_clip(t, a[i], l[i], &s, &e))
+			continue;
+		lo = s < lo ? s : lo;
+		hi = e > hi ? e : hi;
+	}
+	if (lo >= hi)
+		return;
+	lo = lo > FZ_WIN ? lo - FZ_WIN : 0;
+	hi = min_sz(hi + FZ_WIN, FZ_ARENA);
+	for (j = lo; j < hi; j++) {
+		uint8_t *p = t->arena + j, want;
+		int skip = 0;
+
+		for (k = 0; k < nallow; k++)
+			if (j >= allow[k][0] && j < allow[k][1])
+				skip = 1;
+		if (skip)
+			continue;
+		if (t->wlen && p >= t->wp && p < t->wp + t->wlen)
+			want = t->wbuf[p - t->wp];
+		else
+			want = fz_canary(t, p);
+		if (*p != want) {
+			if (!t->guard_bad++)
+				snprintf(t->msg_guard, sizeof(t->msg_guard),
+					 "call %u: arena+%#zx outside what the host may write changed: expected 0x%02x, got 0x%02x (req +%#" PRIx64 "/%u, resp +%#" PRIx64 "/%u, data +%#" PRIx64 "/%u)",
+					 t->done, j, want, *p,
+					 (uint64_t)r->request_buffer - ptr2u64(t->arena),
+					 r->request_len,
+					 (uint64_t)r->response_buffer - ptr2u64(t->arena),
+					 r->response_len,
+					 (uint64_t)r->data_buffer - ptr2u64(t->arena),
+					 r->data_len);
+			break;
+		}
+	}
+	fz_restore(t, t->arena + lo, hi - lo);
+}
+
+static void fz_answer_bad(struct fz_thread *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fz_answer_bad(struct fz_thread *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->answer_bad++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t->msg_answer, sizeof(t->msg_answer), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A call that returned 0: check the host's answer against the header the
+ * thread wrote (@op, 0 if none is known), and the bytes around it.
+ */
+static void fz_reached(struct fz_thread *t, const struct az_blob_request_sync *r,
+		       uint32_t op)
+{
+	uint32_t st = r->response.status, rl = r->response.response_len;
+	size_t allow[2][2];
+	int n = 0;
+
+	if (rl > r->response_len) {
+		fz_answer_bad(t, "call %u: response_len %u above the buffer's %u",
+			      t->done, rl, r->response_len);
+		rl = r->response_len;
+	}
+	if (op) {
+		uint32_t want = op == AZ_SIM_OP_ECHO ?
+			(uint32_t)min_sz(r->request_len, r->response_len) :
+			(uint32_t)min_sz(8, r->response_len);
+
+		if (st || rl != want)
+			fz_answer_bad(t, "call %u: op %u: expected status 0, response_len %u; got 0x%08x, %u",
+				      t->done, op, want, st, rl);
+	} else if (st == AZ_SIM_STATUS_BAD_REQUEST ? rl != 0 : st != 0) {
+		fz_answer_bad(t, "call %u: no valid header: got status 0x%08x, response_len %u",
+			      t->done, st, rl);
+	}
+	if (st == 0 && fz_clip(t, r->response_buffer, rl, &allow[n][0],
+				&allow[n][1]))
+		n++;
+	if (st == 0 && (!op || op == AZ_SIM_OP_FILL) &&
+	    fz_clip(t, r->data_buffer, r->data_len, &allow[n][0], &allow[n][1]))
+		n++;
+	fz_window(t, r, allow, n);
+}
+
+/* A request the host must answer exactly, its buffers apart. */
+static void fz_structured(struct fz_thread *t)
+{
+	uint64_t *g = &t->rng;
+	static const uint32_t ops[3] = {
+		AZ_SIM_OP_ECHO, AZ_SIM_OP_FILL, AZ_SIM_OP_SUM,
+	};
+	uint32_t op = ops[rnd32(g) % 3], seed = rnd32(g);
+	uint8_t *rq = t->arena + rnd32(g) % (40 * PG);
+	uint8_t *rs = t->arena + 42 * PG + rnd32(g) % (40 * PG);
+	uint8_t *dt = t->arena + 84 * PG + rnd32(g) % (26 * PG);
+	size_t rl = 32 + rnd32(g) % (8192 - 32), sl = 1 + rnd32(g) % 8192;
+	size_t dl = 0, dv = 0, n, i;
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	uint8_t want[8];
+	uint64_t v = 0;
+	int err;
+
+	if (op != AZ_SIM_OP_ECHO || rnd32(g) % 2)
+		dl = 1 + rnd32(g) % 65536;
+	if (dl)
+		dv = rnd32(g) % (dl + 1);
+	sim_hdr(&h, op, AZ_SIM_FAULT_NONE, 0, 0, seed, 0);
+	fz_write(t, rq, &h, sizeof(h));
+	if (op == AZ_SIM_OP_SUM)
+		v = az_sim_fnv1a(AZ_SIM_FNV1A_INIT, dt, dv);
+	else if (op == AZ_SIM_OP_FILL)
+		v = dl;
+	memcpy(want, &v, sizeof(want));
+	rq_init(&r, rq, rl, rs, sl, dl ? dt : NULL, dl, dv);
+	t->structured++;
+	err = blob_ioctl(t->fd, &r);
+	t->hist[err < FZ_MAXERR ? err : FZ_MAXERR - 1]++;
+	if (!fz_errno_documented(err) && !t->undocumented++)
+		snprintf(t->msg_errno, sizeof(t->msg_errno),
+			 "call %u: a valid request: %s", t->done, errname(err));
+	if (err) {
+		if (err != ENOMEM && err != EBUSY && !t->mispredicted++)
+			snprintf(t->msg_pred, sizeof(t->msg_pred),
+				 "call %u: a valid request (op %u, req %zu, resp %zu, data %zu/%zu): %s",
+				 t->done, op, rl, sl, dv, dl, errname(err));
+		fz_restore(t, t->wp, t->wlen);
+		return;
+	}
+	t->reached++;
+	n = op == AZ_SIM_OP_ECHO ? min_sz(rl, sl) : min_sz(8, sl);
+	if (r.response.status || r.response.response_len != n) {
+		fz_answer_bad(t, "call %u: op %u (req %zu, resp %zu, data %zu/%zu): status 0x%08x, response_len %u, expected 0, %zu",
+			      t->done, op, rl, sl, dv, dl, r.response.status,
+			      r.response.response_len, n);
+	} else if (op == AZ_SIM_OP_ECHO ? memcmp(rs, rq, n) != 0 :
+		   memcmp(rs, want, n) != 0) {
+		fz_answer_bad(t, "call %u: op %u: wrong response bytes",
+			      t->done, op);
+	} else {
+		for (i = 0; op == AZ_SIM_OP_FILL && i < dl; i++)
+			if (dt[i] != az_sim_pattern(seed, i))
+				break;
+		if (op == AZ_SIM_OP_FILL && i < dl)
+			fz_answer_bad(t, "call %u: fill of %zu bytes: byte %zu wrong",
+				      t->done, dl, i);
+		else
+			t->struct_ok++;
+	}
+	fz_reached(t, &r, op);
+}
+
+static unsigned long fz_cmd(uint64_t *g)
+{
+	static const unsigned int types[] = { 'R', 'R', 'S', 0xb0 };
+	unsigned long cmd;
+
+	do {
+		switch (rnd32(g) % 3) {
+		case 0:
+			cmd = _IOC(rnd32(g) % 4, 'R', 0xf0, rnd32(g) % (1 << 14));
+			break;
+		case 1:
+			cmd = _IOC(_IOC_READ | _IOC_WRITE, 'R', rnd32(g) % 256,
+				   sizeof(struct az_blob_request_sync));
+			break;
+		default:
+			cmd = _IOC(rnd32(g) % 4, types[rnd32(g) % 4],
+				   rnd32(g) % 256, rnd32(g) % (1 << 14));
+			break;
+		}
+	} while (cmd == IOCTL_AZ_BLOB_DRIVER_USER_REQUEST);
+	return cmd;
+}
+
+static void fz_one(struct fz_thread *t)
+{
+	unsigned long cmd = IOCTL_AZ_BLOB_DRIVER_USER_REQUEST;
+	unsigned int dice = rnd32(&t->rng) % 1000;
+	struct az_blob_request_sync r;
+	uint64_t *g = &t->rng, arg;
+	int kind = FK_RANDOM, pred, err;
+	uint32_t op = 0;
+	char msg[320];
+
+	t->wp = NULL;
+	t->wlen = 0;
+	if (dice < 20) {
+		fz_structured(t);
+		return;
+	}
+	fz_random(t, &r);
+	arg = ptr2u64(&r);
+	if (dice < 40) {
+		kind = FK_CMD;
+		cmd = fz_cmd(g);
+		if (rnd32(g) % 4 == 0)
+			arg = fz_ptr(t, fz_class(g), 0);
+	} else if (dice < 60) {
+		kind = FK_BADARG;
+		switch (rnd32(g) % 7) {
+		case 0:
+			arg = 0;
+			break;
+		case 1:
+			arg = fz_ptr(t, C_HOLE, 0);
+			break;
+		case 2:
+			arg = fz_ptr(t, C_PNONE, 0);
+			break;
+		case 3:
+			arg = fz_ptr(t, C_KERNEL, 0);
+			break;
+		case 4:
+			arg = fz_ptr(t, C_HIGH, 0);
+			break;
+		case 5:
+			/* 40 bytes mapped, the rest in the hole. */
+			fz_write(t, t->arena + FZ_ARENA - 40, &r, 40);
+			arg = ptr2u64(t->arena + FZ_ARENA - 40);
+			break;
+		default:
+			/* A good request the driver cannot answer into. */
+			kind = FK_ROARG;
+			arg = ptr2u64(g_fz_ro + 2048);
+			break;
+		}
+	}
+	if (sizeof(void *) < 8 && (arg >> 32))
+		arg &= 0xffffffffU;	/* what a 32-bit caller can pass */
+
+	if (kind == FK_RANDOM && fz_mapped(t, r.request_buffer, r.request_len, 1) &&
+	    r.request_len >= sizeof(struct az_sim_req) && rnd32(g) % 5) {
+		struct az_sim_req h;
+
+		op = 1 + rnd32(g) % 3;
+		op = op == 1 ? AZ_SIM_OP_ECHO : op == 2 ? AZ_SIM_OP_FILL :
+		     AZ_SIM_OP_SUM;
+		sim_hdr(&h, op, AZ_SIM_FAULT_NONE, 0, 0, rnd32(g), 0);
+		fz_write(t, (uint8_t *)(uintptr_t)r.request_buffer, &h,
+			 sizeof(h));
+	} else if (kind == FK_RANDOM && r.request_buffer == ptr2u64(g_fz_ro) &&
+		   r.request_len >= sizeof(struct az_sim_req)) {
+		op = AZ_SIM_OP_ECHO;
+	}
+
+	if (kind == FK_CMD)
+		pred = ENOTTY;
+	else if (kind != FK_RANDOM)
+		pred = EFAULT;
+	else
+		pred = fz_predict(t, &r);
+	/* Keep the share that reaches the host small. */
+	if (kind == FK_RANDOM && !pred && rnd32(g) % 100 >= FZ_KEEP_PCT) {
+		r.flags = 1U << (rnd32(g) % 32);
+		pred = EINVAL;
+	}
+
+	err = ioctl(t->fd, cmd, (void *)(uintptr_t)arg) ? errno : 0;
+	t->hist[err < FZ_MAXERR ? err : FZ_MAXERR - 1]++;
+	if (!fz_errno_documented(err) && !t->undocumented++)
+		fz_describe(t, t->msg_errno, sizeof(t->msg_errno), kind, cmd,
+			    arg, &r, err, pred);
+	if (err != pred &&
+	    !((err == ENOMEM || err == EBUSY) && (!pred || pred == EFAULT)) &&
+	    !t->mispredicted++)
+		fz_describe(t, t->msg_pred, sizeof(t->msg_pred), kind, cmd,
+			    arg, &r, err, pred);
+	if (kind == FK_ROARG && err == EFAULT)
+		t->reached++;
+	if (!err && kind == FK_RANDOM) {
+		t->reached++;
+		fz_reached(t, &r, op);
+	} else if (!err) {
+		fz_describe(t, msg, sizeof(msg), kind, cmd, arg, &r, err, pred);
+		fz_answer_bad(t, "%s", msg);
+	} else if (t->wlen) {
+		fz_restore(t, t->wp, t->wlen);
+	}
+}
+
+static void *fz_main(void *arg)
+{
+	struct fz_thread *t = arg;
+
+	while (t->done < t->calls) {
+		fz_one(t);
+		__atomic_store_n(&t->done, t->done + 1, __ATOMIC_RELAXED);
+		if (t->done % FZ_FULL_EVERY == 0)
+			fz_full_check(t);
+	}
+	fz_full_check(t);
+	return NULL;
+}
+
+/* @pages pages mapped @prot between two PROT_NONE pages. */
+static uint8_t *fz_fenced(size_t pages, int prot, const void *src, size_t len)
+{
+	uint8_t *m = map_pages(pages + 2, PROT_READ | PROT_WRITE);
+
+	if (!m)
+		return NULL;
+	memset(m + PG, 0, pages * PG);
+	if (src)
+		memcpy(m + PG, src, len);
+	if (mprotect(m, PG, PROT_NONE) ||
+	    mprotect(m + (pages + 1) * PG, PG, PROT_NONE) ||
+	    mprotect(m + PG, pages * PG, prot)) {
+		fail("mprotect: %s", strerror(errno));
+		return NULL;
+	}
+	return m + PG;
+}
+
+static int fz_setup(struct fz_thread *t)
+{
+	uint8_t *m = map_pages(FZ_REGION_PAGES, PROT_READ | PROT_WRITE);
+	size_t i;
+
+	if (!m)
+		return TEST_FAIL;
+	t->region = m;
+	t->guard_lo = m;
+	t->pnone = m + PG;
+	t->arena = m + 2 * PG;
+	t->hole = t->arena + FZ_ARENA;
+	t->guard_hi = t->hole + (FZ_HOLE_PAGES + 1) * PG;
+	for (i = 0; i < FZ_REGION_PAGES * PG; i++)
+		m[i] = canary(i);
+	if (mprotect(t->pnone, PG, PROT_NONE) ||
+	    mprotect(t->hole + FZ_HOLE_PAGES * PG, PG, PROT_NONE) ||
+	    munmap(t->hole, FZ_HOLE_PAGES * PG))
+		return fail("mprotect/munmap: %s", strerror(errno));
+	return 0;
+}
+
+static void fz_progress(struct fz_thread *t, unsigned int nt, int64_t t0)
+{
+	unsigned int next = 1, i, sum;
+
+	for (;;) {
+		sum = 0;
+		for (i = 0; i < nt; i++)
+			sum += __atomic_load_n(&t[i].done, __ATOMIC_RELAXED);
+		if (sum >= g_fz_total)
+			return;
+		if ((uint64_t)sum * 10 >= (uint64_t)g_fz_total * next) {
+			while ((uint64_t)sum * 10 >= (uint64_t)g_fz_total * next)
+				next++;
+			printf("# fuzz: %u%%, %u calls in %.1f s\n",
+			       (next - 1) * 10, sum,
+			       (double)(now_ms() - t0) / 1000);
+		}
+		sleep_ms(200);
+	}
+}
+
+static int fuzz(unsigned int calls)
+{
+	unsigned int nt = g_threads, i, e;
+	struct fz_thread *t;
+	struct az_blob_request_sync ro_req;
+	struct az_sim_req h;
+	unsigned long hist[FZ_MAXERR] = { 0 }, reached = 0, structured = 0;
+	unsigned long struct_ok = 0, undoc = 0, mispred = 0, gbad = 0, abad = 0;
+	const char *m_errno = NULL, *m_pred = NULL, *m_guard = NULL;
+	const char *m_answer = NULL;
+	struct dstats b, s;
+	struct sstats s0;
+	int have_s0 = g_sim > 0 && !sstats_read(&s0), shared, rc;
+	char line[1024];
+	size_t len;
+	int64_t t0, ms;
+
+	g_reason[0] = 0;
+	if (calls < nt)
+		nt = calls;
+	g_fz_total = calls;
+	shared = dev_open();
+	if (shared < 0 || dstats_get(g_name, &b)) {
+		report("fuzz_setup", TEST_FAIL);
+		return summary();
+	}
+	g_fz_sink = fz_fenced(1, PROT_READ | PROT_WRITE, NULL, 0);
+	sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, 0, 0, 0, 0);
+	g_fz_ro = fz_fenced(1, PROT_READ | PROT_WRITE, &h, sizeof(h));
+	if (!g_fz_sink || !g_fz_ro) {
+		report("fuzz_setup", TEST_FAIL);
+		return summary();
+	}
+	rq_init(&ro_req, g_fz_ro, sizeof(h), g_fz_sink, 64, NULL, 0, 0);
+	memcpy(g_fz_ro + 2048, &ro_req, sizeof(ro_req));
+	if (mprotect(g_fz_ro, PG, PROT_READ)) {
+		fail("mprotect: %s", strerror(errno));
+		report("fuzz_setup", TEST_FAIL);
+		return summary();
+	}
+	t = xmalloc(nt * sizeof(*t));
+	memset(t, 0, nt * sizeof(*t));
+	for (i = 0; i < nt; i++) {
+		t[i].fd = (i & 1) ? dev_open() : shared;
+		t[i].calls = calls / nt + (i < calls % nt);
+		t[i].rng = rnd64(&g_seed) | 1;
+		if (t[i].fd < 0 || fz_setup(&t[i])) {
+			report("fuzz_setup", TEST_FAIL);
+			free(t);
+			return summary();
+		}
+	}
+	printf("# fuzz: %u calls on %u threads, seed %" PRIu64 "\n", calls, nt,
+	       g_seed);
+	t0 = now_ms();
+	for (i = 0; i < nt; i++) {
+		if (pthread_create(&t[i].th, NULL, fz_main, &t[i])) {
+			fprintf(stderr, "az_blob_test: pthread_create failed\n");
+			exit(2);
+		}
+	}
+	if (calls >= 10000)
+		fz_progress(t, nt, t0);
+	for (i = 0; i < nt; i++)
+		pthread_join(t[i].th, NULL);
+	ms = now_ms() - t0;
+
+	for (i = 0; i < nt; i++) {
+		for (e = 0; e < FZ_MAXERR; e++)
+			hist[e] += t[i].hist[e];
+		reached += t[i].reached;
+		structured += t[i].structured;
+		struct_ok += t[i].struct_ok;
+		undoc += t[i].undocumented;
+		mispred += t[i].mispredicted;
+		gbad += t[i].guard_bad;
+		abad += t[i].answer_bad;
+		if (!m_errno && t[i].undocumented)
+			m_errno = t[i].msg_errno;
+		if (!m_pred && t[i].mispredicted)
+			m_pred = t[i].msg_pred;
+		if (!m_guard && t[i].guard_bad)
+			m_guard = t[i].msg_guard;
+		if (!m_answer && t[i].answer_bad)
+			m_answer = t[i].msg_answer;
+	}
+	len = (size_t)snprintf(line, sizeof(line), "# fuzz: %u calls in %.1f s (%.0f/s), %lu reached the host, errno histogram:",
+			       calls, (double)ms / 1000,
+			       ms ? (double)calls * 1000 / (double)ms : 0.0,
+			       reached);
+	for (e = 0; e < FZ_MAXERR && len < sizeof(line); e++)
+		if (hist[e])
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						" %s %lu,", e ? errname((int)e) : "0",
+						hist[e]);
+	if (len < sizeof(line) && line[len - 1] == ',')
+		line[len - 1] = 0;
+	printf("%s\n", line);
+	printf("# fuzz: %lu structured requests, %lu answered exactly\n",
+	       structured, struct_ok);
+
+	rc = undoc ? fail("%lu calls returned an undocumented errno, first: %s",
+			  undoc, m_errno) : 0;
+	report("fuzz_errnos_documented", rc);
+	rc = mispred ? fail("%lu calls, first: %s", mispred, m_pred) : 0;
+	report("fuzz_errnos_as_specified", rc);
+	rc = abad ? fail("%lu calls, first: %s", abad, m_answer) : 0;
+	report("fuzz_answers_correct", rc);
+	rc = gbad ? fail("%lu calls, first: %s", gbad, m_guard) : 0;
+	report("fuzz_guards_intact", rc);
+	rc = dstats_get(g_name, &s);
+	if (!rc && s.v[DS_SUBMITTED] - b.v[DS_SUBMITTED] != (long)reached)
+		rc = fail("driver submitted %ld requests, the calls saw %lu reach the host",
+			  s.v[DS_SUBMITTED] - b.v[DS_SUBMITTED], reached);
+	report("fuzz_submitted_matches", rc);
+	free(t);
+	res_release_all();
+	report("fuzz_nothing_pinned", wait_idle(g_name, 0, 0, 5000));
+	report("fuzz_device_still_serves", echo_simple(g_dev, g_name));
+	res_release_all();
+	if (have_s0)
+		report("fuzz_host_saw_no_violation", post_check(&s0));
+	else
+		report("fuzz_host_saw_no_violation",
+		       fail("no simulator control interface") ? TEST_SKIP : 0);
+	return summary();
+}
+
+/* ------------------------------------------------------------------ */
+/* lifecycle                                                           */
+/* ------------------------------------------------------------------ */
+
+static unsigned int g_lc_iters;
+
+/* A request of the caller's on its own thread. */
+static struct bg *bg_run(int fd, const struct az_blob_request_sync *r)
+{
+	struct bg *b = xmalloc(sizeof(*b));
+
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	b->r = *r;
+	if (pthread_create(&b->th, NULL, bg_main, b)) {
+		free(b);
+		fail("pthread_create failed");
+		return NULL;
+	}
+	return b;
+}
+
+/* Wait up to @ms until the driver has at least @n requests outstanding. */
+static int wait_outstanding(long n, int ms)
+{
+	int64_t end = now_ms() + ms;
+	long v;
+
+	for (;;) {
+		v = drv_stat("outstanding");
+		if (v >= n)
+			return 0;
+		if (now_ms() > end)
+			return fail("outstanding did not reach %ld within %d ms (got %ld)",
+				    n, ms, v);
+		sleep_ms(2);
+	}
+}
+
+/* Join @b within 10 s or fail (the thread is then leaked). */
+static int bg_join_ok(struct bg *b, const char *what)
+{
+	if (bg_join(b, now_ms() + 10000))
+		return fail("%s: request still blocked 10 s later", what);
+	return 0;
+}
+
+static int lc_kill_under_load(void)
+{
+	enum { K = 3 };
+	unsigned int it, nnever = 0, ndelay = 0, early = 0;
+	int64_t worst = 0;
+
+	for (it = 0; it < g_lc_iters; it++) {
+		const int never = g_sim > 0 && !(it & 1);
+		uint32_t delay = never ? 0 : 200 + rnd32(&g_seed) % 301;
+		pid_t pid[K];
+		int status, i, n = 0, ret = 0;
+		struct dstats s;
+		int64_t t0, ms;
+
+		fflush(stdout);
+		for (i = 0; i < K; i++) {
+			pid[i] = fork();
+			if (pid[i] < 0)
+				return fail("fork: %s", strerror(errno));
+			if (!pid[i])
+				child_submit(g_dev, never ? AZ_SIM_FAULT_NEVER : 0,
+					     delay);
+			n++;
+		}
+		ret = wait_outstanding(never ? K : 1, 5000);
+		t0 = now_ms();
+		for (i = 0; i < n; i++)
+			kill(pid[i], SIGKILL);
+		for (i = 0; i < n; i++) {
+			if (reap(pid[i], &status, 2000)) {
+				if (never)
+					sim_ctl("release");
+				reap(pid[i], &status, 10000);
+				return fail("iteration %u: child not reaped 2 s after SIGKILL",
+					    it);
+			}
+			if (WIFEXITED(status) && !never && !WEXITSTATUS(status)) {
+				early++;	/* answered before the kill */
+				continue;
+			}
+			if (!ret && (!WIFSIGNALED(status) ||
+				     WTERMSIG(status) != SIGKILL))
+				ret = fail("iteration %u: child status 0x%x, expected killed by SIGKILL",
+					   it, status);
+		}
+		ms = now_ms() - t0;
+		worst = ms > worst ? ms : worst;
+		if (!ret)
+			ret = dstats_get(g_name, &s);
+		if (!ret && never &&
+		    (s.v[DS_OUTSTANDING] != K || s.v[DS_PINNED] != 6 * K))
+			ret = fail("iteration %u, after the kill: expected outstanding %d, pinned_pages %d (the host owns them); got %ld, %ld",
+				   it, K, 6 * K, s.v[DS_OUTSTANDING],
+				   s.v[DS_PINNED]);
+		if (!ret && s.v[DS_PINNED] < 6 * s.v[DS_OUTSTANDING])
+			ret = fail("iteration %u, after the kill: outstanding %ld but only %ld pages pinned",
+				   it, s.v[DS_OUTSTANDING], s.v[DS_PINNED]);
+		if (!ret && never)
+			ret = wait_sim(SS_HELD, K, 2000);
+		if (never && sim_ctl("release") && !ret)
+			ret = fail("release failed");
+		if (!ret)
+			ret = wait_idle(g_name, 0, 0, 5000);
+		if (ret)
+			return ret;
+		if (never)
+			nnever++;
+		else
+			ndelay++;
+	}
+	printf("# kill_under_load: %u rounds of %d children (%u held by the host, %u with a %s), %u answered before the kill, slowest reap %" PRId64 " ms\n",
+	       g_lc_iters, K, nnever, ndelay, "200-500 ms delay", early, worst);
+	return 0;
+}
+
+static int lc_close_fd_during_request(void)
+{
+	int64_t worst = 0;
+	unsigned int it;
+
+	for (it = 0; it < g_lc_iters; it++) {
+		struct arena *a = arena_new(4);
+		struct az_blob_request_sync r;
+		struct az_sim_req h;
+		struct span ok;
+		struct bg *b;
+		uint8_t *req, *resp;
+		int fd, ret;
+
+		if (!a)
+			return TEST_FAIL;
+		fd = open(g_dev, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return fail("open %s: %s", g_dev, strerror(errno));
+		sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, 300, 0, 0, 0);
+		req = put_req(a, PG + 8 + it, 64, &h);
+		resp = at(a, 2 * PG + 8);
+		rq_init(&r, req, 64, resp, 128, NULL, 0, 0);
+		b = bg_run(fd, &r);
+		if (!b) {
+			close(fd);
+			return TEST_FAIL;
+		}
+		ret = wait_outstanding(1, 5000);
+		close(fd);
+		if (bg_join_ok(b, "ioctl whose fd was closed"))
+			return TEST_FAIL;
+		if (!ret && (expect_ok(b->err, &b->r, 0, 64) ||
+			     cmp_bytes("response", resp, req, 64)))
+			ret = fail("iteration %u: %s", it, g_reason);
+		ok.p = resp;
+		ok.len = 64;
+		if (!ret)
+			ret = arena_check(a, &ok, 1);
+		worst = b->ms > worst ? b->ms : worst;
+		bg_free(b);
+		if (!ret)
+			ret = wait_idle(g_name, 0, 0, 5000);
+		res_release_all();
+		if (ret)
+			return ret;
+	}
+	printf("# close_fd_during_request: %u requests completed after their fd was closed, slowest %" PRId64 " ms\n",
+	       g_lc_iters, worst);
+	return 0;
+}
+
+static int lc_munmap_during_request(void)
+{
+	const size_t dpages = 16, dl = dpages * PG - 200;
+	unsigned int it;
+
+	for (it = 0; it < g_lc_iters; it++) {
+		struct arena *a = arena_new(4);
+		struct az_blob_request_sync r;
+		struct az_sim_req h;
+		struct bg *b;
+		uint8_t *req, *resp, *d;
+		int fd = dev_open(), ret;
+
+		if (!a || fd < 0)
+			return TEST_FAIL;
+		d = mmap(NULL, dpages * PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (d == MAP_FAILED)
+			return fail("mmap: %s", strerror(errno));
+		memset(d, 0x11, dpages * PG);
+		sim_hdr(&h, AZ_SIM_OP_FILL, AZ_SIM_FAULT_NONE, 300, 0,
+			rnd32(&g_seed), 0);
+		req = put_req(a, PG + 8, sizeof(h), &h);
+		resp = at(a, 2 * PG + 8);
+		rq_init(&r, req, sizeof(h), resp, 8, d + 100, dl, 0);
+		b = bg_run(fd, &r);
+		if (!b) {
+			munmap(d, dpages * PG);
+			return TEST_FAIL;
+		}
+		ret = wait_outstanding(1, 5000);
+		if (munmap(d, dpages * PG) && !ret)
+			ret = fail("munmap: %s", strerror(errno));
+		if (bg_join_ok(b, "FILL into an unmapped buffer"))
+			return TEST_FAIL;
+		if (!ret && expect_ok(b->err, &b->r, 0, 8))
+			ret = fail("iteration %u: %s", it, g_reason);
+		if (!ret && get_u64(resp) != dl)
+			ret = fail("iteration %u: host says it wrote %" PRIu64 " bytes, expected %zu",
+				   it, get_u64(resp), dl);
+		bg_free(b);
+		if (!ret)
+			ret = wait_idle(g_name, 0, 0, 5000);
+		res_release_all();
+		if (ret)
+			return ret;
+	}
+	printf("# munmap_during_request: %u FILLs of %zu bytes into buffers unmapped in flight\n",
+	       g_lc_iters, dl);
+	return 0;
+}
+
+static int lc_fork_during_request(void)
+{
+	const size_t dpages = 8, dl = dpages * PG - 100;
+	unsigned int it;
+
+	for (it = 0; it < g_lc_iters; it++) {
+		struct arena *a = arena_new(4);
+		struct az_blob_request_sync r;
+		struct az_sim_req h;
+		struct span ok[1];
+		uint32_t seed = rnd32(&g_seed);
+		struct bg *b;
+		uint8_t *req, *resp, *d;
+		int fd = dev_open(), ret, status;
+		size_t i;
+		pid_t pid;
+
+		d = map_pages(dpages, PROT_READ | PROT_WRITE);
+		if (!a || fd < 0 || !d)
+			return TEST_FAIL;
+		memset(d, 0x22, dpages * PG);
+		sim_hdr(&h, AZ_SIM_OP_FILL, AZ_SIM_FAULT_NONE, 300, 0, seed, 0);
+		req = put_req(a, PG + 8, sizeof(h), &h);
+		resp = at(a, 2 * PG + 8);
+		rq_init(&r, req, sizeof(h), resp, 8, d, dl, 0);
+		b = bg_run(fd, &r);
+		if (!b)
+			return TEST_FAIL;
+		ret = wait_outstanding(1, 5000);
+		fflush(stdout);
+		pid = fork();
+		if (!pid)
+			_exit(0);
+		if (pid < 0 && !ret)
+			ret = fail("fork: %s", strerror(errno));
+		/*
+		 * Write into every page the host is about to write: if fork
+		 * left them copy-on-write, this write gives the parent new
+		 * pages and the host's bytes land in the old ones.
+		 */
+		memset(d + dl, 0x5c, 100);
+		{
+			uint8_t x = 0x77;
+
+			arena_put(a, at(a, 2 * PG + 2000), &x, 1);
+			arena_put(a, at(a, PG + 2000), &x, 1);
+		}
+		if (pid > 0 && reap(pid, &status, 5000) && !ret)
+			ret = fail("child not reaped");
+		if (bg_join_ok(b, "request across fork"))
+			return TEST_FAIL;
+		if (!ret && expect_ok(b->err, &b->r, 0, 8))
+			ret = fail("iteration %u: %s", it, g_reason);
+		if (!ret && get_u64(resp) != dl)
+			ret = fail("iteration %u: response %" PRIu64 ", expected %zu (response page lost to COW?)",
+				   it, get_u64(resp), dl);
+		for (i = 0; !ret && i < dl; i++)
+			if (d[i] != az_sim_pattern(seed, i))
+				ret = fail("iteration %u: data byte %zu (page %zu): expected 0x%02x, got 0x%02x: the parent lost the pinned page to COW",
+					   it, i, (size_t)(i / PG), az_sim_pattern(seed, i),
+					   d[i]);
+		for (i = dl; !ret && i < dpages * PG; i++)
+			if (d[i] != 0x5c)
+				ret = fail("iteration %u: the parent's own byte %zu changed",
+					   it, i);
+		ok[0].p = resp;
+		ok[0].len = 8;
+		if (!ret)
+			ret = arena_check(a, ok, 1);
+		bg_free(b);
+		if (!ret)
+			ret = wait_idle(g_name, 0, 0, 5000);
+		res_release_all();
+		if (ret)
+			return ret;
+	}
+	printf("# fork_during_request: %u FILLs of %zu bytes across a fork, parent wrote the same pages meanwhile\n",
+	       g_lc_iters, dl);
+	return 0;
+}
+
+/* Threads submitting echoes while the device comes and goes. */
+enum { LM_UNBIND, LM_RESCIND, LM_SUSPEND };
+
+struct lw {
+	pthread_t th;
+	int mode;
+	uint64_t rng;
+	unsigned long calls, ok, enodev, eagain, open_fail, bad;
+	char err[256];
+};
+
+static pthread_mutex_t g_lc_lock = PTHREAD_MUTEX_INITIALIZER;
+static char g_lc_path[PATH_MAX];
+static int g_lc_stop;
+static char g_lc_vm[NAME_LEN * 2];	/* the VMBus device last unbound */
+
+static void lw_bad(struct lw *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void lw_bad(struct lw *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->bad++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->err, sizeof(w->err), fmt, ap);
+	va_end(ap);
+}
+
+static void *lw_main(void *arg)
+{
+	struct lw *w = arg;
+	char path[PATH_MAX];
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	uint8_t *m;
+	int fd = -1, e;
+
+	m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		lw_bad(w, "mmap: %s", strerror(errno));
+		return NULL;
+	}
+	while (!__atomic_load_n(&g_lc_stop, __ATOMIC_RELAXED)) {
+		if (fd < 0) {
+			pthread_mutex_lock(&g_lc_lock);
+			memcpy(path, g_lc_path, sizeof(path));
+			pthread_mutex_unlock(&g_lc_lock);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+			if (fd < 0) {
+				if (errno != ENOENT && errno != ENODEV &&
+				    errno != ENXIO)
+					lw_bad(w, "open %s: %s", path,
+					       errname(errno));
+				w->open_fail++;
+				sleep_ms(5);
+				continue;
+			}
+		}
+		sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE,
+			w->mode == LM_SUSPEND ? 0 : rnd32(&w->rng) % 20, 0, 0,
+			0);
+		memcpy(m, &h, sizeof(h));
+		fill_payload(m + sizeof(h), 64 - sizeof(h), rnd32(&w->rng));
+		memset(m + PG, 0, 64);
+		rq_init(&r, m, 64, m + PG, 64, NULL, 0, 0);
+		e = blob_ioctl(fd, &r);
+		w->calls++;
+		if (!e) {
+			w->ok++;
+			if (r.response.status || r.response.response_len != 64 ||
+			    memcmp(m, m + PG, 64))
+				lw_bad(w, "echo: status 0x%08x, response_len %u%s",
+				       r.response.status,
+				       r.response.response_len,
+				       memcmp(m, m + PG, 64) ? ", wrong bytes" : "");
+		} else if (e == ENODEV && w->mode != LM_SUSPEND) {
+			w->enodev++;
+			close(fd);
+			fd = -1;
+		} else if (e == EAGAIN && w->mode == LM_SUSPEND) {
+			w->eagain++;
+		} else {
+			lw_bad(w, "ioctl: %s", errname(e));
+			if (e == ENODEV) {
+				close(fd);
+				fd = -1;
+			}
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	munmap(m, 2 * PG);
+	return NULL;
+}
+
+static void lc_set_path(void)
+{
+	pthread_mutex_lock(&g_lc_lock);
+	snprintf(g_lc_path, sizeof(g_lc_path), "%s", g_dev);
+	pthread_mutex_unlock(&g_lc_lock);
+}
+
+/* The device is back as misc @name: make it the one under test. */
+static void lc_new_device(const char *name)
+{
+	if (strcmp(name, g_name))
+		printf("# device is now /dev/%s\n", name);
+	set_device(name);
+	lc_set_path();
+}
+
+/* One unbind/bind, rescind/offer or suspend cycle. */
+static int lc_cycle(int mode, const char *drv, unsigned long *busy)
+{
+	char vm[NAME_LEN * 2], path[PATH_MAX + 16], name[NAME_LEN];
+	char old[MAX_DEVS][NAME_LEN];
+	int err, nold, created, idx;
+
+	if (mode == LM_SUSPEND) {
+		err = sim_ctl("suspend %d", cur_sim_idx());
+		if (err == EBUSY)
+			(*busy)++;
+		else if (err)
+			return fail("suspend %d: %s", cur_sim_idx(),
+				    errname(err));
+		sleep_ms(rnd32(&g_seed) % 50);
+		return 0;
+	}
+	if (mode == LM_RESCIND) {
+		idx = cur_sim_idx();
+		err = sim_ctl("rescind %d", idx);
+		if (err)
+			return fail("rescind %d: %s", idx, errname(err));
+		if (wait_misc_gone(g_name, 5000))
+			return TEST_FAIL;
+		sleep_ms(20 + rnd32(&g_seed) % 80);
+		if (offer_device(name, &idx, &created))
+			return TEST_FAIL;
+		g_sim_idx = idx;
+		lc_new_device(name);
+		sleep_ms(100 + rnd32(&g_seed) % 200);
+		return 0;
+	}
+	err = misc_vmname(g_name, vm, sizeof(vm));
+	if (err)
+		return fail("device link of %s: %s", g_name, strerror(err));
+	snprintf(g_lc_vm, sizeof(g_lc_vm), "%s", vm);
+	snprintf(path, sizeof(path), "%s/unbind", drv);
+	err = write_text(path, vm);
+	if (err)
+		return fail("writing %s to %s: %s", vm, path, errname(err));
+	if (wait_misc_gone(g_name, 5000))
+		return TEST_FAIL;
+	sleep_ms(20 + rnd32(&g_seed) % 80);
+	nold = misc_list(old, MAX_DEVS);
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	err = write_text(path, vm);
+	if (err)
+		return fail("writing %s to %s: %s", vm, path, errname(err));
+	if (wait_new_misc(old, nold, name, 5000) || ensure_node(name, &created))
+		return TEST_FAIL;
+	lc_new_device(name);
+	sleep_ms(100 + rnd32(&g_seed) % 200);
+	return 0;
+}
+
+static int lc_loaded(int mode, const char *what)
+{
+	unsigned int nt = g_threads, i;
+	unsigned long calls = 0, ok = 0, enodev = 0, eagain = 0, openf = 0;
+	unsigned long busy = 0;
+	char drv[PATH_MAX], path[PATH_MAX + 16];
+	struct lw *w;
+	int ret = 0;
+	unsigned int it = 0;
+	int64_t t0 = now_ms();
+
+	if (mode != LM_UNBIND && g_sim <= 0) {
+		fail("needs the simulator's control interface");
+		return TEST_SKIP;
+	}
+	snprintf(path, sizeof(path), MISC_DIR "/%s/device/driver", g_name);
+	if (mode == LM_UNBIND && !realpath(path, drv))
+		return fail("realpath %s: %s", path, strerror(errno));
+	lc_set_path();
+	g_lc_vm[0] = 0;
+	__atomic_store_n(&g_lc_stop, 0, __ATOMIC_RELAXED);
+	w = xmalloc(nt * sizeof(*w));
+	memset(w, 0, nt * sizeof(*w));
+	for (i = 0; i < nt; i++) {
+		w[i].mode = mode;
+		w[i].rng = rnd64(&g_seed) | 1;
+		if (pthread_create(&w[i].th, NULL, lw_main, &w[i])) {
+			nt = i;
+			ret = fail("pthread_create failed");
+			break;
+		}
+	}
+	sleep_ms(100);
+	for (it = 0; !ret && it < g_lc_iters; it++)
+		ret = lc_cycle(mode, drv, &busy);
+	if (ret && mode == LM_UNBIND && g_lc_vm[0] && !misc_exists(g_name)) {
+		/* Leave a bound device behind whatever happened. */
+		snprintf(path, sizeof(path), "%s/bind", drv);
+		write_text(path, g_lc_vm);
+	}
+	sleep_ms(100);
+	__atomic_store_n(&g_lc_stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < nt; i++) {
+		pthread_join(w[i].th, NULL);
+		calls += w[i].calls;
+		ok += w[i].ok;
+		enodev += w[i].enodev;
+		eagain += w[i].eagain;
+		openf += w[i].open_fail;
+		if (w[i].bad && !ret)
+			ret = fail("thread %u: %lu bad calls, first: %s", i,
+				   w[i].bad, w[i].err);
+	}
+	free(w);
+	printf("# %s: %u cycles in %.1f s, %lu calls on %u threads: %lu ok, %lu ENODEV, %lu EAGAIN, %lu failed opens",
+	       what, it, (double)(now_ms() - t0) / 1000, calls, nt, ok, enodev,
+	       eagain, openf);
+	if (mode == LM_SUSPEND)
+		printf(", %lu suspends refused with EBUSY", busy);
+	printf("\n");
+	if (!ret && !ok)
+		ret = fail("no request succeeded");
+	if (!ret)
+		ret = echo_simple(g_dev, g_name);
+	return ret;
+}
+
+static int lc_unbind_bind_under_load(void)
+{
+	return lc_loaded(LM_UNBIND, "unbind_bind_under_load");
+}
+
+static int lc_rescind_offer_under_load(void)
+{
+	return lc_loaded(LM_RESCIND, "rescind_offer_under_load");
+}
+
+static int lc_suspend_resume_under_load(void)
+{
+	return lc_loaded(LM_SUSPEND, "suspend_resume_under_load");
+}
+
+static int lc_unload_while_open(void)
+{
+	char ref[32] = "?";
+	unsigned int it;
+
+	if (access("/sys/module/hv_azure_blob/refcnt", F_OK)) {
+		fail("hv_azure_blob is not a loaded module");
+		return TEST_SKIP;
+	}
+	for (it = 0; it < g_lc_iters; it++) {
+		struct arena *a = arena_new(4);
+		struct bg *b = NULL;
+		int fd = dev_open(), ret = 0, e;
+
+		if (!a || fd < 0)
+			return TEST_FAIL;
+		if (it & 1) {
+			struct az_sim_req h;
+			struct az_blob_request_sync r;
+
+			sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, 300, 0,
+				0, 0);
+			rq_init(&r, put_req(a, 3 * PG, 64, &h), 64,
+				at(a, 3 * PG + 256), 64, NULL, 0, 0);
+			b = bg_run(fd, &r);
+			if (!b)
+				return TEST_FAIL;
+			ret = wait_outstanding(1, 5000);
+		}
+		read_text("/sys/module/hv_azure_blob/refcnt", ref, sizeof(ref));
+		e = syscall(SYS_delete_module, "hv_azure_blob", O_NONBLOCK) ?
+		    errno : 0;
+		if (!e)
+			return fail("iteration %u: delete_module(hv_azure_blob) succeeded with an fd open",
+				    it);
+		if (!ret && e != EWOULDBLOCK && e != EAGAIN && e != EBUSY)
+			ret = fail("iteration %u: delete_module: expected EWOULDBLOCK or EBUSY, got %s",
+				   it, errname(e));
+		if (!ret)
+			ret = echo_at(fd, b ? NULL : g_name, a, PG + 8, 100,
+				      2 * PG + 8, 100, 0);
+		if (b) {
+			if (bg_join_ok(b, "request during delete_module"))
+				return TEST_FAIL;
+			if (!ret && expect_ok(b->err, &b->r, 0, 64))
+				ret = TEST_FAIL;
+			bg_free(b);
+		}
+		res_release_all();
+		if (ret)
+			return ret;
+	}
+	ref[strcspn(ref, "\n")] = 0;
+	printf("# unload_while_open: %u refused unloads (module refcnt %s with the fd open), every other one with a request in flight\n",
+	       g_lc_iters, ref);
+	return 0;
+}
+
+static const struct test lc_tests[] = {
+	{ "kill_under_load", lc_kill_under_load, 0, "SIGKILL callers with requests in flight" },
+	{ "close_fd_during_request", lc_close_fd_during_request, 0, "close() while the ioctl waits" },
+	{ "munmap_during_request", lc_munmap_during_request, 0, "munmap() the data buffer in flight" },
+	{ "fork_during_request", lc_fork_during_request, 0, "fork() with pinned private pages" },
+	{ "unbind_bind_under_load", lc_unbind_bind_under_load, 0, "sysfs unbind/bind under load" },
+	{ "rescind_offer_under_load", lc_rescind_offer_under_load, NEEDS_SIM, "rescind/offer under load" },
+	{ "unload_while_open", lc_unload_while_open, 0, "delete_module refused while open" },
+	{ "suspend_resume_under_load", lc_suspend_resume_under_load, NEEDS_SIM, "suspend cycles under load" },
+};
+
+static int lifecycle(int argc, char **argv)
+{
+	size_t i;
+
+	printf("# lifecycle: %u iterations per case, %u threads, seed %" PRIu64 "\n",
+	       g_lc_iters, g_threads, g_seed);
+	for (i = 0; i < sizeof(lc_tests) / sizeof(lc_tests[0]); i++) {
+		const struct test *t = &lc_tests[i];
+		struct sstats s0;
+		int have_s0, rc;
+
+		if (!selected(t->name, argc, argv))
+			continue;
+		g_reason[0] = 0;
+		if ((t->flags & NEEDS_SIM) && g_sim <= 0) {
+			fail("needs the simulator's control interface (" SIM_DIR ", -s)");
+			report(t->name, TEST_SKIP);
+			continue;
+		}
+		have_s0 = g_sim > 0 && !sstats_read(&s0);
+		vlog("%s: %s", t->name, t->desc);
+		rc = t->fn();
+		res_release_all();
+		if (rc == TEST_SKIP) {
+			report(t->name, rc);
+			continue;
+		}
+		if (rc) {
+			char msg[sizeof(g_reason)];
+
+			snprintf(msg, sizeof(msg), "%s", g_reason[0] ? g_reason :
+				 "(no reason given)");
+			if (g_sim > 0) {
+				sim_ctl("hang 0");
+				sim_ctl("release");
+			}
+			settle_check(have_s0 ? &s0 : NULL);
+			snprintf(g_reason, sizeof(g_reason), "%s", msg);
+		} else {
+			rc = settle_check(have_s0 ? &s0 : NULL);
+		}
+		report(t->name, rc);
+	}
+	return summary();
+}
+
+/* ------------------------------------------------------------------ */
+/* failinject                                                          */
+/* ------------------------------------------------------------------ */
+
+#define FI_ROOT		"/sys/kernel/debug"
+#define FI_MAX		(1U << 20)
+#define FI_AREA		(FI_MAX + 2 * PG)
+
+static const char *const fi_fac[2] = { "failslab", "fail_page_alloc" };
+
+/* Attributes set for the run, in this order; probability last. */
+static const struct {
+	const char *key, *val;
+	int page_only;
+} fi_attr[] = {
+	{ "task-filter", "Y", 0 },
+	{ "ignore-gfp-wait", "N", 0 },
+	{ "ignore-gfp-highmem", "N", 1 },
+	{ "min-order", "0", 1 },
+	{ "verbose", "0", 0 },
+	{ "space", "0", 0 },
+	{ "interval", "1", 0 },
+	{ "times", "100000", 0 },
+	{ "probability", "20", 0 },
+};
+
+#define FI_NATTR	(sizeof(fi_attr) / sizeof(fi_attr[0]))
+
+static char fi_saved[2][FI_NATTR][64];
+
+static int fi_write(int f, const char *key, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), FI_ROOT "/%s/%s", fi_fac[f], key);
+	return write_text(path, val);
+}
+
+static long fi_times(int f)
+{
+	char path[PATH_MAX], buf[64];
+
+	snprintf(path, sizeof(path), FI_ROOT "/%s/times", fi_fac[f]);
+	if (read_text(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 0);
+}
+
+static int fi_setup(void)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int f, err;
+
+	for (f = 0; f < 2; f++) {
+		for (i = 0; i < FI_NATTR; i++) {
+			fi_saved[f][i][0] = 0;
+			if (fi_attr[i].page_only && f == 0)
+				continue;
+			snprintf(path, sizeof(path), FI_ROOT "/%s/%s",
+				 fi_fac[f], fi_attr[i].key);
+			if (read_text(path, fi_saved[f][i], sizeof(fi_saved[f][i])))
+				fi_saved[f][i][0] = 0;
+			fi_saved[f][i][strcspn(fi_saved[f][i], "\n")] = 0;
+		}
+	}
+	for (f = 0; f < 2; f++) {
+		for (i = 0; i < FI_NATTR; i++) {
+			if (fi_attr[i].page_only && f == 0)
+				continue;
+			err = fi_write(f, fi_attr[i].key, fi_attr[i].val);
+			if (err)
+				return fail("writing %s to " FI_ROOT "/%s/%s: %s",
+					    fi_attr[i].val, fi_fac[f],
+					    fi_attr[i].key, errname(err));
+		}
+	}
+	return 0;
+}
+
+static void fi_restore(void)
+{
+	size_t i;
+	int f;
+
+	for (f = 0; f < 2; f++)
+		fi_write(f, "probability", "0");
+	for (f = 0; f < 2; f++)
+		for (i = 0; i < FI_NATTR; i++)
+			if (fi_saved[f][i][0])
+				fi_write(f, fi_attr[i].key, fi_saved[f][i]);
+}
+
+/* The file that makes this thread's allocations fail, opened once. */
+static int fi_open_self(void)
+{
+	char path[64];
+	int fd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/make-it-fail",
+		 (long)syscall(SYS_gettid));
+	return open(path, O_WRONLY | O_CLOEXEC);
+}
+
+static int failinject(unsigned int iters)
+{
+	unsigned long nok = 0, nnomem = 0, nfault = 0, nother = 0, nbad = 0;
+	long before[2], after[2];
+	char first_err[256] = "", first_bad[256] = "";
+	struct sstats s0;
+	int have_s0, fd, mf, rc, f;
+	uint8_t *m, *rqa, *rsa, *dta;
+	unsigned int it;
+	size_t i;
+	int64_t t0;
+
+	if (access(FI_ROOT "/failslab", F_OK) ||
+	    access(FI_ROOT "/fail_page_alloc", F_OK)) {
+		printf("skip failinject: kernel has no fault injection (" FI_ROOT "/failslab, fail_page_alloc)\n");
+		g_nskip++;
+		return summary();
+	}
+	have_s0 = g_sim > 0 && !sstats_read(&s0);
+	fd = dev_open();
+	m = map_pages(3 * FI_AREA / PG, PROT_READ | PROT_WRITE);
+	mf = fi_open_self();
+	if (fd < 0 || !m || mf < 0) {
+		if (mf < 0)
+			fail("open /proc/thread-self/make-it-fail: %s",
+			     strerror(errno));
+		report("failinject_setup", TEST_FAIL);
+		return summary();
+	}
+	track(RES_FD, mf, NULL, 0);
+	/* Every page faulted in now: pinning must not need to allocate. */
+	rqa = m;
+	rsa = m + FI_AREA;
+	dta = m + 2 * FI_AREA;
+	fill_payload(m, 3 * FI_AREA, 0x3c);
+	if (fi_setup()) {
+		fi_restore();
+		report("failinject_setup", TEST_FAIL);
+		return summary();
+	}
+	for (f = 0; f < 2; f++)
+		before[f] = fi_times(f);
+	printf("# failinject: %u requests, probability %s%% per allocation in the submitting thread\n",
+	       iters, fi_attr[FI_NATTR - 1].val);
+
+	t0 = now_ms();
+	for (it = 0; it < iters; it++) {
+		static const uint32_t ops[3] = {
+			AZ_SIM_OP_ECHO, AZ_SIM_OP_FILL, AZ_SIM_OP_SUM,
+		};
+		uint32_t op = ops[rnd32(&g_seed) % 3], seed = rnd32(&g_seed);
+		size_t cap = rnd32(&g_seed) % 2 ? 16384 : FI_MAX;
+		uint8_t *rq = rqa + rnd32(&g_seed) % PG;
+		uint8_t *rs = rsa + rnd32(&g_seed) % PG;
+		uint8_t *dt = dta + rnd32(&g_seed) % PG;
+		size_t rl = sizeof(struct az_sim_req), sl = 8, dl = 0, dv = 0;
+		size_t n = 8;
+		struct az_blob_request_sync r;
+		struct az_sim_req h;
+		uint64_t want = 0;
+		int e;
+
+		if (op == AZ_SIM_OP_ECHO) {
+			rl = 32 + rnd32(&g_seed) % (cap - 31);
+			sl = 1 + rnd32(&g_seed) % cap;
+			n = min_sz(rl, sl);
+		} else {
+			dl = 1 + rnd32(&g_seed) % cap;
+			if (op == AZ_SIM_OP_SUM) {
+				dv = rnd32(&g_seed) % (dl + 1);
+				want = az_sim_fnv1a(AZ_SIM_FNV1A_INIT, dt, dv);
+			} else {
+				want = dl;
+			}
+		}
+		sim_hdr(&h, op, AZ_SIM_FAULT_NONE, 0, 0, seed, 0);
+		memcpy(rq, &h, sizeof(h));
+		memset(rs, 0xe7, sl);
+		rq_init(&r, rq, rl, rs, sl, dl ? dt : NULL, dl, dv);
+
+		if (pwrite(mf, "1", 1, 0) != 1) {
+			fail("enabling make-it-fail: %s", strerror(errno));
+			break;
+		}
+		e = blob_ioctl(fd, &r);
+		if (pwrite(mf, "0", 1, 0) != 1) {
+			fail("disabling make-it-fail: %s", strerror(errno));
+			break;
+		}
+
+		if (e == ENOMEM) {
+			nnomem++;
+			continue;
+		}
+		if (e) {
+			if (e == EFAULT)
+				nfault++;
+			else
+				nother++;
+			if (!first_err[0])
+				snprintf(first_err, sizeof(first_err),
+					 "request %u (op %u, req %zu, resp %zu, data %zu): %s",
+					 it, op, rl, sl, dl, errname(e));
+			continue;
+		}
+		nok++;
+		if (r.response.status || r.response.response_len != n) {
+			snprintf(first_bad, sizeof(first_bad), "request %u: status 0x%08x, response_len %u, expected 0, %zu",
+				 it, r.response.status,
+				 r.response.response_len, n);
+			nbad++;
+		} else if (op == AZ_SIM_OP_ECHO ? memcmp(rs, rq, n) != 0 :
+			   get_u64(rs) != want) {
+			snprintf(first_bad, sizeof(first_bad), "request %u: op %u: wrong response",
+				 it, op);
+			nbad++;
+		} else if (op == AZ_SIM_OP_FILL) {
+			for (i = 0; i < dl; i++)
+				if (dt[i] != az_sim_pattern(seed, i))
+					break;
+			if (i < dl) {
+				snprintf(first_bad, sizeof(first_bad), "request %u: fill of %zu bytes: byte %zu wrong",
+					 it, dl, i);
+				nbad++;
+			}
+		}
+		/* Ours again for the next request. */
+		fill_payload(rq, rl, 0x3c);
+	}
+	for (f = 0; f < 2; f++) {
+		fi_write(f, "probability", "0");
+		after[f] = fi_times(f);
+	}
+	fi_restore();
+	rc = g_reason[0] ? TEST_FAIL : 0;
+	printf("# failinject: %u calls in %.1f s, %lu ok, %lu ENOMEM, %lu EFAULT, %lu other; failslab injected %ld, fail_page_alloc injected %ld\n",
+	       it, (double)(now_ms() - t0) / 1000, nok, nnomem, nfault, nother,
+	       before[0] - after[0], before[1] - after[1]);
+
+	if (!rc && (nfault || nother))
+		rc = fail("%lu calls failed with another errno than ENOMEM, first: %s",
+			  nfault + nother, first_err);
+	report("failinject_errnos", rc);
+	report("failinject_answers_correct",
+	       nbad ? fail("%lu wrong answers, first: %s", nbad, first_bad) : 0);
+	rc = 0;
+	if (before[0] < 0 || after[0] < 0 || before[1] < 0 || after[1] < 0)
+		rc = fail("cannot read the facilities' times");
+	else if (before[0] == after[0] && before[1] == after[1])
+		rc = fail("no allocation failure was injected: the test proved nothing");
+	report("failinject_injected", rc);
+	if (!nnomem)
+		printf("# failinject: no call saw ENOMEM\n");
+	res_release_all();
+	report("failinject_nothing_pinned", wait_idle(g_name, 0, 0, 5000));
+	report("failinject_device_still_serves", echo_simple(g_dev, g_name));
+	res_release_all();
+	if (have_s0)
+		report("failinject_host_saw_no_violation", post_check(&s0));
+	return summary();
+}
+
+/* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -3046,6 +4874,9 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: az_blob_test [options] [TEST...]\n"
 "       az_blob_test [-d PATH] demo\n"
+"       az_blob_test [-d PATH] [-n CALLS] [-t THREADS] [-r SEED] fuzz\n"
+"       az_blob_test [-d PATH] [-n ITER] [-t THREADS] lifecycle [CASE...]\n"
+"       az_blob_test [-d PATH] [-n ITER] failinject\n"
 "\n"
 "Tests the Azure Blob VMBus driver (hv_azure_blob) through /dev/azure_blob\n"
 "against the simulated host az_blob_sim.ko. Each test prints 'ok NAME',\n"
@@ -3056,8 +4887,9 @@ static void usage(FILE *f)
 "Options:\n"
 "  -d PATH   device node (default /dev/azure_blob)\n"
 "  -l        list the tests and exit\n"
-"  -t N      threads for threads_mixed (default 4)\n"
-"  -n N      requests per thread for threads_mixed (default 200)\n"
+"  -t N      threads for threads_mixed, fuzz, lifecycle (default 4)\n"
+"  -n N      requests per thread for threads_mixed (default 200); calls\n"
+"            or iterations of a subcommand\n"
 "  -s        run the tests that need the simulator's control interface\n"
 "            (default: when " SIM_DIR " exists)\n"
 "  -S        also run slow tests (suspend_busy, about 10 s)\n"
@@ -3067,6 +4899,29 @@ static void usage(FILE *f)
 "\n"
 "demo        a few requests explained step by step (echo, fill 1 MiB,\n"
 "            checksum, host status, host timeout): start here\n"
+"\n"
+"Suites run as subcommands; each prints 'ok NAME' / 'FAIL NAME: why' /\n"
+"'skip NAME: why' per check, '#' lines with figures, and the same last line:\n"
+"\n"
+"fuzz [-n CALLS] [-t THREADS] [-r SEED]\n"
+"            random ioctls (default 1000000 calls on 4 threads): every field\n"
+"            random or at a boundary, buffers valid, NULL, unmapped, partly\n"
+"            mapped, read-only, kernel, wrapping or overlapping; wrong ioctl\n"
+"            numbers and bad argument pointers; about 3%% reach the host.\n"
+"            Each errno must be documented and the one the ABI specifies,\n"
+"            answers exact, canary bytes intact; afterwards the device must\n"
+"            serve, nothing be pinned, the host have seen no violation\n"
+"lifecycle [-n ITER] [-t THREADS] [CASE...]\n"
+"            each case ITER times (default 20): kill_under_load,\n"
+"            close_fd_during_request, munmap_during_request,\n"
+"            fork_during_request, unbind_bind_under_load,\n"
+"            rescind_offer_under_load, unload_while_open,\n"
+"            suspend_resume_under_load; after each the driver must be idle\n"
+"failinject [-n ITER]\n"
+"            ITER requests (default 2000, up to 1 MiB) with failslab and\n"
+"            fail_page_alloc failing 20%% of the submitting thread's\n"
+"            allocations: each must succeed exactly or fail with ENOMEM;\n"
+"            skipped on a kernel without fault injection\n"
 "\n"
 "Needs root, debugfs at /sys/kernel/debug (driver counters under\n"
 DRV_DBG_DIR "/<device>/stats). After every test the driver must hold\n"
@@ -3149,6 +5004,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "az_blob_test: bad -n '%s'\n", optarg);
 				return 2;
 			}
+			g_iters_set = 1;
 			break;
 		case 's':
 			g_sim = 1;
@@ -3189,6 +5045,25 @@ int main(int argc, char **argv)
 
 	if (argc && !strcmp(argv[0], "demo"))
 		return demo();
+	if (argc && !strcmp(argv[0], "fuzz"))
+		return fuzz(g_iters_set ? g_iters : 1000000);
+	if (argc && !strcmp(argv[0], "lifecycle")) {
+		g_lc_iters = g_iters_set ? g_iters : 20;
+		for (c = 1; c < argc; c++) {
+			int hit = 0;
+
+			for (i = 0; i < sizeof(lc_tests) / sizeof(lc_tests[0]); i++)
+				hit |= selected(lc_tests[i].name, 1, &argv[c]);
+			if (!hit) {
+				fprintf(stderr, "az_blob_test: no lifecycle case matches '%s'\n",
+					argv[c]);
+				return 2;
+			}
+		}
+		return lifecycle(argc - 1, argv + 1);
+	}
+	if (argc && !strcmp(argv[0], "failinject"))
+		return failinject(g_iters_set ? g_iters : 2000);
 
 	for (c = 0; c < argc; c++) {
 		int hit = 0;
