@@ -689,47 +689,57 @@ static void az_blob_give_back(struct az_blob_device *dev,
 	kref_put(&req->kref, az_blob_request_release_deferred);
 }
 
+/**
+ * az_blob_check_completion() - Read a completion the host sent.
+ * @desc: The packet, as copied out of the ring by the VMBus core.
+ * @response_cap: Length of the request's response buffer.
+ * @status: Set to the host's status.
+ * @response_len: Set to the host's response length.
+ *
+ * Return: 0, or -EIO if the packet is not a completion, is too short, or
+ * claims more response than the buffer holds.
+ */
+static int az_blob_check_completion(const struct vmpacket_descriptor *desc,
+				    u32 response_cap, u32 *status,
+				    u32 *response_len)
+{
+	const struct az_blob_vsp_completion *cmp;
+
+	if (desc->type != VM_PKT_COMP || hv_pkt_datalen(desc) < sizeof(*cmp))
+		return -EIO;
+	cmp = hv_pkt_data(desc);
+	*status = le32_to_cpu(cmp->error);
+	*response_len = le32_to_cpu(cmp->response_len);
+	return *response_len > response_cap ? -EIO : 0;
+}
+
 static void az_blob_on_packet(struct az_blob_device *dev,
 			      const struct vmpacket_descriptor *desc)
 {
-	struct device *device = &dev->hdev->device;
-	const struct az_blob_vsp_completion *cmp;
+	u32 status = 0, response_len = 0, cap;
 	struct az_blob_request *req;
-	u32 status = 0, response_len = 0;
-	int error = 0;
+	int error;
 	u64 addr;
 
 	addr = vmbus_request_addr(dev->hdev->channel, desc->trans_id);
 	if (addr == VMBUS_RQST_ERROR || !addr) {
 		atomic64_inc(&dev->stats.unknown_id);
-		dev_warn_ratelimited(device,
+		dev_warn_ratelimited(&dev->hdev->device,
 				     "dropped a completion for unknown request %llu\n",
 				     desc->trans_id);
 		return;
 	}
 	req = (struct az_blob_request *)(unsigned long)addr;
+	cap = req->spans[AZ_BLOB_BUF_RESPONSE].len;
 
 	/* The id was ours, so the host is done with the pages either way. */
-	if (desc->type != VM_PKT_COMP || hv_pkt_datalen(desc) < sizeof(*cmp)) {
-		error = -EIO;
-		dev_warn_ratelimited(device,
-				     "malformed completion: type %u, %u bytes\n",
-				     desc->type, hv_pkt_datalen(desc));
-	} else {
-		cmp = hv_pkt_data(desc);
-		status = le32_to_cpu(cmp->error);
-		response_len = le32_to_cpu(cmp->response_len);
-		if (response_len > req->spans[AZ_BLOB_BUF_RESPONSE].len) {
-			error = -EIO;
-			dev_warn_ratelimited(device,
-					     "response of %u bytes for a %u byte buffer\n",
-					     response_len,
-					     req->spans[AZ_BLOB_BUF_RESPONSE].len);
-		}
-	}
-
+	error = az_blob_check_completion(desc, cap, &status, &response_len);
 	if (error) {
 		atomic64_inc(&dev->stats.bad_packet);
+		dev_warn_ratelimited(&dev->hdev->device,
+				     "malformed completion: type %u, %u bytes, response %u of %u\n",
+				     desc->type, hv_pkt_datalen(desc),
+				     response_len, cap);
 		status = 0;
 		response_len = 0;
 	} else {
@@ -997,6 +1007,10 @@ static void __exit az_blob_exit(void)
 
 module_init(az_blob_init);
 module_exit(az_blob_exit);
+
+#if IS_ENABLED(CONFIG_HV_AZURE_BLOB_KUNIT_TEST)
+#include "hv_azure_blob_test.c"
+#endif
 
 MODULE_DESCRIPTION("Microsoft Azure Blob accelerated access through Hyper-V");
 MODULE_LICENSE("GPL");
