@@ -6,10 +6,19 @@
 #   make KVER=6.12.x     ... or for another installed kernel
 #   make check           the whole test suite (static checks + QEMU guests)
 #   make demo            boot one guest and show requests going through
+#   make dkms-install    add, build and install with DKMS for KVER
+#   make dkms-remove     remove it again from every kernel
+#   make install-udev    group azureblob may use /dev/azure_blob*
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 SIM := $(CURDIR)/tools/az_blob_test/sim
+DKMS_NAME := hv_azure_blob
+DKMS_VER := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/$(DKMS_NAME)-$(DKMS_VER)
+# What DKMS needs to build the module, nothing else.
+DKMS_FILES := Kbuild dkms.conf compat drivers/hv/hv_azure_blob.c \
+	include/uapi/misc/hv_azure_blob.h
 
 all: modules
 
@@ -25,10 +34,33 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(SIM) clean
 
+dkms-add:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	tar -cf - $(DKMS_FILES) | tar -xf - -C $(DKMS_SRC)
+	dkms status -m $(DKMS_NAME) -v $(DKMS_VER) | grep -q . || \
+		dkms add -m $(DKMS_NAME) -v $(DKMS_VER)
+
+dkms-build: dkms-add
+	dkms build --force -m $(DKMS_NAME) -v $(DKMS_VER) -k $(KVER)
+
+dkms-install: dkms-build
+	dkms install --force -m $(DKMS_NAME) -v $(DKMS_VER) -k $(KVER)
+
+dkms-remove:
+	-dkms remove -m $(DKMS_NAME) -v $(DKMS_VER) --all
+	rm -rf $(DKMS_SRC)
+
+install-udev:
+	getent group azureblob >/dev/null || groupadd --system azureblob
+	install -m 0644 udev/60-hv-azure-blob.rules /etc/udev/rules.d/
+	-udevadm control --reload
+
 check:
 	tools/az_blob_test/vm/check.sh
 
 demo:
 	tools/az_blob_test/vm/check.sh --demo
 
-.PHONY: all modules sim clean check demo
+.PHONY: all modules sim clean check demo dkms-add dkms-build dkms-install \
+	dkms-remove install-udev

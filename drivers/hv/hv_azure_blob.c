@@ -1008,7 +1008,7 @@ static void __exit az_blob_exit(void)
 module_init(az_blob_init);
 module_exit(az_blob_exit);
 
-#if IS_ENABLED(CONFIG_HV_AZURE_BLOB_KUNIT_TEST)
+#if IS_ENABLED(CONFIG_HYPERV_AZURE_BLOB_KUNIT_TEST)
 #include "hv_azure_blob_test.c"
 #endif
 

@@ -143,7 +143,7 @@ static void az_blob_test_range_layout(struct kunit *test)
 	struct az_blob_request_sync a = az_blob_test_valid;
 	struct az_blob_request *req;
 	u64 pfns[5];
-	int i;
+	int i, ret;
 
 	if (PAGE_SIZE != HV_HYP_PAGE_SIZE)
 		kunit_skip(test, "layout expectations assume 4 KiB pages");
@@ -159,8 +159,9 @@ static void az_blob_test_range_layout(struct kunit *test)
 			req->spans[AZ_BLOB_BUF_RESPONSE].nr_pages, 4);
 	req->nr_hv_pages = 4;
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				az_blob_test_free_pages, req->pages), 0);
+	ret = kunit_add_action_or_reset(test, az_blob_test_free_pages,
+					req->pages);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	for (i = 0; i < 4; i++) {
 		req->pages[i] = alloc_page(GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, req->pages[i]);
@@ -244,4 +245,5 @@ static struct kunit_suite az_blob_test_suite = {
 	.name = "hv_azure_blob",
 	.test_cases = az_blob_test_cases,
 };
+
 kunit_test_suite(az_blob_test_suite);

@@ -1061,7 +1061,12 @@ static int ensure_node(const char *name, int *created)
 
 	*created = 0;
 	snprintf(path, sizeof(path), MISC_DIR "/%s/dev", name);
-	err = read_text(path, buf, sizeof(buf));
+	/* The class link appears before the device's dev attribute. */
+	for (end = now_ms() + 2000;; sleep_ms(20)) {
+		err = read_text(path, buf, sizeof(buf));
+		if (err != ENOENT || now_ms() > end)
+			break;
+	}
 	if (err)
 		return fail("reading %s: %s", path, strerror(err));
 	if (sscanf(buf, "%u:%u", &maj, &min) != 2)

@@ -9,13 +9,19 @@
 #   EXTRA_GUEST_TESTS=DIR  every executable in DIR also runs in each guest
 #   KERNELS="KVER ..."     the kernels to test (default: newest 6.1 and 6.12)
 #   GUEST_TIMEOUT=SECONDS  bound on one guest run (default 900)
-#   AZ_TEST_ARGS="..."     extra arguments for az_blob_test in the guests
+#   AZ_TEST_ARGS="..."     arguments for az_blob_test in the guests (default -S)
+#   FUZZ_CALLS, FUZZ32_CALLS, LIFECYCLE_ITERS, FAILINJECT_ITERS
+#                          sizes of the long suites (default 1000000,
+#                          200000, 20, 2000)
+#   DEBUG_KERNEL=0         skip the debug kernel (and the series on its tree)
+#   INTREE=0               skip the in-tree series test on 6.12
+#   CHECK_WORK=DIR         where builds and logs go (default .cache/check)
 set -u -o pipefail
 
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 VM=$TOP/tools/az_blob_test/vm
 CACHE=$TOP/.cache
-WORK=$CACHE/check
+WORK=${CHECK_WORK:-$CACHE/check}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-900}
 MODE=check
 [ "${1:-}" = "--demo" ] && MODE=demo
@@ -79,15 +85,26 @@ build_clean() {
 	pass "$name"
 }
 
+# The whole linux-source-6.12 tree: checkpatch, kernel-doc, the in-tree test.
 checkpatch_tree() {
 	local src=$CACHE/linux-source-6.12
-	[ -x "$src/scripts/checkpatch.pl" ] && return 0
+	[ -f "$src/Makefile" ] && [ -x "$src/scripts/checkpatch.pl" ] && return 0
+	rm -rf "$src"
 	mkdir -p "$CACHE"
-	tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$CACHE" \
-		linux-source-6.12/scripts/checkpatch.pl \
-		linux-source-6.12/scripts/spelling.txt \
-		linux-source-6.12/scripts/const_structs.checkpatch \
-		linux-source-6.12/scripts/kernel-doc
+	tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$CACHE"
+}
+
+# The in-tree series against one kernel tree (see intree-check.sh).
+intree() {
+	local line
+	log "in-tree series against $1 ($2)"
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) pass "${line#ok }" ;;
+		"FAIL "*) line=${line#FAIL }; fail "${line%%: *}" "${line#*: }" ;;
+		*) printf '    %s\n' "$line" ;;
+		esac
+	done < <("$VM/intree-check.sh" "$1" "$2" "$CACHE/intree-$1" "${3:-sparse}" 2>&1)
 }
 
 static_checks() {
@@ -137,8 +154,11 @@ build_tools() {
 }
 
 # Build the production driver (checks) and the test pair for one kernel.
+# A debug kernel has no VMBus core to link against: there the driver is
+# checked as built against the simulated VMBus, with its KUnit tests.
 build_kernel() {
-	local kver=$1 kdir=/lib/modules/$1/build b=$WORK/$1 info
+	local kver=$1 kdir=$2 kind=$3 b=$WORK/$1 info
+	local extra=(KBUILD_EXTRA_SYMBOLS="$b/sim/Module.symvers")
 
 	log "build for $kver"
 	rm -rf "$b"
@@ -147,6 +167,16 @@ build_kernel() {
 	cp -r "$TOP/Kbuild" "$TOP/compat" "$TOP/drivers" "$TOP/include" "$b/test/"
 	cp -r "$TOP/tools/az_blob_test/sim/." "$b/sim/"
 	cp "$TOP/tools/az_blob_test/az_blob_sim.h" "$b/"
+
+	build_clean "$kver: simulated host builds W=1 clean" "$b/sim.log" \
+		make -C "$kdir" M="$b/sim" W=1 modules || return 1
+
+	if [ "$kind" = debug ]; then
+		build_clean "$kver: driver and its KUnit tests build W=1 C=2 (sparse $SPARSE_VERSION) clean" \
+			"$b/test.log" make -C "$kdir" M="$b/test" "${extra[@]}" \
+			AZ_BLOB_KUNIT=y W=1 C=2 CHECK="$NEWEST_SPARSE" modules
+		return
+	fi
 
 	build_clean "$kver: driver builds W=1 C=2 (sparse) clean" "$b/drv.log" \
 		make -C "$kdir" M="$b/drv" W=1 C=2 modules || return 1
@@ -159,11 +189,41 @@ build_kernel() {
 	else
 		fail "$kver: modinfo alias, license, description, vermagic" "$info"
 	fi
-
-	build_clean "$kver: simulated host builds W=1 clean" "$b/sim.log" \
-		make -C "$kdir" M="$b/sim" W=1 modules || return 1
 	build_clean "$kver: driver builds against the simulated host" "$b/test.log" \
-		make -C "$kdir" M="$b/test" KBUILD_EXTRA_SYMBOLS="$b/sim/Module.symvers" modules
+		make -C "$kdir" M="$b/test" "${extra[@]}" W=1 modules
+}
+
+# DKMS: install for each stock kernel, check what was installed, remove.
+dkms_check() {
+	local k f info logf=$WORK/dkms.log
+
+	log "DKMS"
+	: >"$logf"
+	for k in "$@"; do
+		if ! make -C "$TOP" -s dkms-install KVER="$k" >>"$logf" 2>&1; then
+			fail "$k: dkms install" "see $logf"
+			continue
+		fi
+		f=$(find "/lib/modules/$k/updates" -name 'hv_azure_blob.ko*' 2>/dev/null | head -n 1)
+		info=$(modinfo "$f" 2>&1)
+		if [ -n "$f" ] &&
+		   grep -q '^alias: *vmbus:92b7900564dbcc4581dbb8d70c577c9e$' <<<"$info" &&
+		   grep -q "^vermagic: *$k " <<<"$info" &&
+		   grep -q '^license: *GPL$' <<<"$info" &&
+		   grep -q '^description: *.*Azure Blob' <<<"$info" &&
+		   modprobe -n -S "$k" hv_azure_blob >>"$logf" 2>&1; then
+			pass "$k: dkms install ($f; alias, vermagic, license, description; modprobe finds it)"
+		else
+			fail "$k: dkms install" "$f: $info"
+		fi
+	done
+	make -C "$TOP" -s dkms-remove >>"$logf" 2>&1
+	if [ -z "$(find /lib/modules/*/updates -name 'hv_azure_blob.ko*' 2>/dev/null)" ] &&
+	   ! dkms status -m hv_azure_blob 2>/dev/null | grep -q .; then
+		pass "dkms remove leaves nothing behind"
+	else
+		fail "dkms remove leaves nothing behind" "see $logf"
+	fi
 }
 
 # Assemble the initramfs for one kernel.
@@ -186,11 +246,14 @@ make_initrd() {
 	fi
 	printf '%s\n' "$MODE" >"$root/mode"
 	printf '%s\n' "${AZ_TEST_ARGS--S}" >"$root/test-args"
+	printf 'FUZZ_CALLS=%s\nFUZZ32_CALLS=%s\nLIFECYCLE_ITERS=%s\nFAILINJECT_ITERS=%s\n' \
+		"${FUZZ_CALLS:-1000000}" "${FUZZ32_CALLS:-200000}" \
+		"${LIFECYCLE_ITERS:-20}" "${FAILINJECT_ITERS:-2000}" >"$root/suite-args"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$b/initrd.gz"
 }
 
 run_guest() {
-	local kver=$1 b=$WORK/$1 logf=$WORK/$1/guest.log rc t0
+	local kver=$1 image=$2 b=$WORK/$1 logf=$WORK/$1/guest.log rc t0
 	local append="console=ttyS0 loglevel=4 panic=-1 oops=panic rdinit=/init"
 
 	log "guest $kver (log: $logf)"
@@ -200,7 +263,7 @@ run_guest() {
 		-machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
 		-nodefaults -no-reboot -display none \
 		-serial "file:$logf" \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$b/initrd.gz" \
+		-kernel "$image" -initrd "$b/initrd.gz" \
 		-append "$append" >"$b/qemu.log" 2>&1
 	rc=$?
 	log "guest $kver ran $(($(date +%s) - t0)) s"
@@ -233,7 +296,7 @@ parse_guest() {
 		esac
 	done < <(grep -E '^(@@ run |ok |FAIL |skip )' "$logf")
 
-	bad=$(grep -nE 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN|KASAN|kmemleak|sleeping function called from invalid context|INFO: task .* blocked|possible circular locking|inconsistent lock state|list_(add|del) corruption|refcount_t:' "$logf" | head -n 20)
+	bad=$(grep -nE 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN|KASAN|kmemleak:|unreferenced object|ODEBUG|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|sleeping function called from invalid context|INFO: task .* blocked|possible circular locking|possible recursive locking|inconsistent lock state|list_(add|del) corruption|refcount_t:|stack-protector' "$logf" | grep -v 'kmemleak: Kernel memory leak detector initialized' | grep -v 'kmemleak: Automatic memory scanning thread' | head -n 20)
 	if [ -z "$bad" ]; then
 		pass "$kver: kernel log free of warnings, BUGs, oopses and leaks"
 	else
@@ -242,7 +305,7 @@ parse_guest() {
 }
 
 main() {
-	local k kernels
+	local k kernels t name image kdir kind tree targets=()
 
 	log "installing what is missing"
 	"$VM/install-deps.sh" || { fail "install dependencies" "install-deps.sh failed"; summary; exit 1; }
@@ -251,18 +314,51 @@ main() {
 	[ "$MODE" = demo ] && kernels=$(printf '%s\n' $kernels | tail -n 1)
 	log "kernels: $kernels"
 
+	mkdir -p "$WORK"
 	if [ "$MODE" = check ]; then
 		static_checks
 	fi
-	build_tools
 	for k in $kernels; do
+		[ "$k" = none ] && continue
 		if [ ! -e "/boot/vmlinuz-$k" ]; then
 			fail "$k: kernel image" "missing /boot/vmlinuz-$k"
 			continue
 		fi
-		build_kernel "$k" || continue
-		make_initrd "$k"
-		run_guest "$k"
+		targets+=("$k /boot/vmlinuz-$k /lib/modules/$k/build stock")
+	done
+	if [ "$MODE" = check ] && [ "${DEBUG_KERNEL:-1}" = 1 ]; then
+		log "debug kernel from the newest Debian source (cached in $CACHE/newest)"
+		if tree=$("$VM/debug-kernel.sh" "$CACHE" 2>"$WORK/debug-kernel.log") &&
+		   NEWEST_SPARSE=$("$VM/newest-sparse.sh" "$CACHE/newest" 2>>"$WORK/debug-kernel.log"); then
+			SPARSE_VERSION=$(basename "$CACHE"/newest/sparse-src/sparse_*.dsc .dsc | sed 's/^sparse_//')
+			k=$(make -s -C "$tree" kernelrelease)
+			pass "debug kernel $k ($(cat "$tree/.debian-version")) built"
+			targets+=("$k $tree/arch/x86/boot/bzImage $tree debug")
+			tree=$(ls -d "$CACHE"/newest/linux-source-* | head -n 1)
+			intree "${tree##*linux-source-}" "$tree" "$NEWEST_SPARSE"
+		else
+			fail "debug kernel builds" "see $WORK/debug-kernel.log"
+			tail -n 20 "$WORK/debug-kernel.log" | sed 's/^/    /'
+		fi
+	fi
+
+	if [ "$MODE" = check ] && [ "${INTREE:-1}" = 1 ]; then
+		intree 6.12 "$CACHE/linux-source-6.12"
+	fi
+	if [ "$MODE" = check ]; then
+		# shellcheck disable=SC2086
+		dkms_check $(for t in "${targets[@]}"; do
+			read -r name image kdir kind <<<"$t"
+			[ "$kind" = stock ] && printf '%s ' "$name"
+		done)
+	fi
+
+	build_tools
+	for t in "${targets[@]}"; do
+		read -r name image kdir kind <<<"$t"
+		build_kernel "$name" "$kdir" "$kind" || continue
+		make_initrd "$name"
+		run_guest "$name" "$image"
 	done
 	if [ "$MODE" = demo ]; then
 		[ "$demo_rc" -eq 0 ] && log "demo finished" || log "demo FAILED, see $WORK"

@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Test the in-tree patch series against one kernel source tree: it applies
+# cleanly, checkpatch --strict is clean on every patch, the driver builds
+# in-tree as a module with W=1 and C=2, the uapi header passes the kernel's
+# header test, and kernel-doc is silent. Prints ok/FAIL lines.
+#
+#   intree-check.sh NAME KSRC WORKDIR [SPARSE]
+#
+# The pristine KSRC is never written: the patched tree is a hard-linked copy
+# (patch(1) replaces the files it changes), and the build goes to
+# WORKDIR/out. Both are kept, so a second run only rebuilds what changed.
+set -uo pipefail
+
+name=$1
+ksrc=$(cd "$2" && pwd)
+mkdir -p "$3"
+work=$(cd "$3" && pwd)
+sparse=${4:-sparse}
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+src=$work/src
+out=$work/out
+logf=$work/build.log
+failed=0
+
+pass() { printf 'ok %s: %s\n' "$name" "$1"; }
+fail() {
+	failed=1
+	printf 'FAIL %s: %s: %s\n' "$name" "$1" "$2"
+}
+
+rm -rf "$work/patches"
+if ! "$top/scripts/mkpatches.sh" "$ksrc" "$work/patches" >"$work/mkpatches.log" 2>&1; then
+	fail "make patches" "$(tail -n 5 "$work/mkpatches.log")"
+	exit 1
+fi
+pass "make patches: $(ls "$work"/patches/*.patch | wc -l) files (cover letter + series)"
+
+out_cp=$( (cd "$ksrc" && perl scripts/checkpatch.pl --strict --terse "$work"/patches/000[1-9]*.patch) 2>&1)
+if [ $? -eq 0 ]; then
+	pass "checkpatch --strict on the patches"
+else
+	fail "checkpatch --strict on the patches" "$(grep -E 'ERROR|WARNING|CHECK' <<<"$out_cp" | head -n 10)"
+fi
+
+# A fresh patched copy whenever the series changed.
+want=$(cat "$work"/patches/000[1-9]*.patch | sed '/^From [0-9a-f]* /d' | sha256sum | cut -d' ' -f1)
+if [ ! -f "$src/.az-series" ] || [ "$(cat "$src/.az-series")" != "$want" ]; then
+	rm -rf "$src"
+	cp -al "$ksrc" "$src"
+	applied=1
+	for p in "$work"/patches/000[1-9]*.patch; do
+		if ! res=$(patch -d "$src" -p1 --fuzz=0 --no-backup-if-mismatch <"$p" 2>&1) ||
+		   grep -qE 'offset|fuzz|FAILED|rejects' <<<"$res"; then
+			fail "series applies cleanly" "$(basename "$p"): $res"
+			applied=0
+			break
+		fi
+	done
+	[ $applied -eq 1 ] || exit 1
+	if grep -q hv_azure_blob "$ksrc/drivers/hv/Makefile"; then
+		fail "pristine tree untouched" "patch wrote through a hard link"
+		exit 1
+	fi
+	printf '%s\n' "$want" >"$src/.az-series"
+fi
+pass "series applies cleanly (no offset, no fuzz)"
+
+vmbus=HYPERV
+grep -q '^config HYPERV_VMBUS$' "$src/drivers/hv/Kconfig" && vmbus=HYPERV_VMBUS
+mkdir -p "$out"
+{
+	printf 'CONFIG_64BIT=y\nCONFIG_SMP=y\nCONFIG_PCI=y\nCONFIG_PRINTK=y\n'
+	printf 'CONFIG_HYPERVISOR_GUEST=y\nCONFIG_X86_LOCAL_APIC=y\n'
+	printf 'CONFIG_MODULES=y\nCONFIG_MODULE_UNLOAD=y\nCONFIG_DEBUG_FS=y\n'
+	printf 'CONFIG_DEBUG_INFO_NONE=y\nCONFIG_KUNIT=y\n'
+	printf 'CONFIG_HEADERS_INSTALL=y\nCONFIG_UAPI_HEADER_TEST=y\n'
+	if [ "$vmbus" = HYPERV_VMBUS ]; then
+		printf 'CONFIG_HYPERV=y\nCONFIG_HYPERV_VMBUS=m\n'
+	else
+		printf 'CONFIG_HYPERV=m\n'
+	fi
+	printf 'CONFIG_HYPERV_AZURE_BLOB=m\nCONFIG_HYPERV_AZURE_BLOB_KUNIT_TEST=y\n'
+} >"$work/intree.config"
+
+: >"$logf"
+make -C "$src" O="$out" -s tinyconfig >>"$logf" 2>&1 &&
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$work/intree.config" >>"$logf" 2>&1 &&
+	make -C "$src" O="$out" -s olddefconfig >>"$logf" 2>&1
+for opt in HYPERV_AZURE_BLOB=m HYPERV_AZURE_BLOB_KUNIT_TEST=y UAPI_HEADER_TEST=y; do
+	if ! grep -qx "CONFIG_$opt" "$out/.config"; then
+		fail "Kconfig" "CONFIG_$opt did not survive olddefconfig (see $logf)"
+		exit 1
+	fi
+done
+pass "Kconfig: HYPERV_AZURE_BLOB=m (depends on $vmbus), KUNIT_TEST=y"
+
+t0=$(date +%s)
+if ! make -C "$src" O="$out" -s -j"$(nproc)" >>"$logf" 2>&1; then
+	fail "kernel and modules build with the series" "$(grep -E 'error|Error' "$logf" | head -n 10)"
+	exit 1
+fi
+pass "kernel, modules and uapi header test build ($(($(date +%s) - t0)) s)"
+if [ -f "$out/usr/include/misc/hv_azure_blob.hdrtest" ]; then
+	pass "uapi header passes the kernel's header test (usr/include)"
+else
+	fail "uapi header test" "no usr/include/misc/hv_azure_blob.hdrtest"
+fi
+
+# The driver again, alone, with every check; then link it with the rest.
+rm -f "$out"/drivers/hv/hv_azure_blob.o "$out"/drivers/hv/hv_azure_blob.ko
+if ! make -C "$src" O="$out" W=1 C=2 CHECK="$sparse" drivers/hv/hv_azure_blob.o >"$work/driver.log" 2>&1 ||
+   ! make -C "$src" O="$out" -s -j"$(nproc)" modules >>"$work/driver.log" 2>&1; then
+	fail "driver builds in-tree W=1 C=2" "$(tail -n 10 "$work/driver.log")"
+elif grep -E 'warning:|error:' "$work/driver.log" >/dev/null; then
+	fail "driver builds in-tree W=1 C=2" "$(grep -E 'warning:|error:' "$work/driver.log" | head -n 10)"
+elif [ ! -f "$out/drivers/hv/hv_azure_blob.ko" ]; then
+	fail "driver builds in-tree W=1 C=2" "no hv_azure_blob.ko"
+else
+	pass "driver builds in-tree (=m) W=1 C=2 clean, KUnit tests included"
+fi
+
+kd=$( (cd "$src" && perl scripts/kernel-doc -none -Wall drivers/hv/hv_azure_blob.c \
+	include/uapi/misc/hv_azure_blob.h) 2>&1)
+if [ -z "$kd" ]; then
+	pass "scripts/kernel-doc -Wall silent on the driver and the uapi header"
+else
+	fail "scripts/kernel-doc" "$(head -n 10 <<<"$kd")"
+fi
+exit $failed
