@@ -9,6 +9,8 @@
 #   make dkms-install    add, build and install with DKMS for KVER
 #   make dkms-remove     remove it again from every kernel
 #   make install-udev    group azureblob may use /dev/azure_blob*
+#   make patches KSRC=/path/to/linux [OUT=patches]
+#                        the in-tree series (git format-patch) against KSRC
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -56,6 +58,10 @@ install-udev:
 	install -m 0644 udev/60-hv-azure-blob.rules /etc/udev/rules.d/
 	-udevadm control --reload
 
+patches:
+	@test -n "$(KSRC)" || { echo "make patches KSRC=/path/to/linux"; exit 2; }
+	scripts/mkpatches.sh $(KSRC) $(or $(OUT),patches)
+
 check:
 	tools/az_blob_test/vm/check.sh
 
@@ -63,4 +69,4 @@ demo:
 	tools/az_blob_test/vm/check.sh --demo
 
 .PHONY: all modules sim clean check demo dkms-add dkms-build dkms-install \
-	dkms-remove install-udev
+	dkms-remove install-udev patches
