@@ -104,7 +104,7 @@ intree() {
 		"FAIL "*) line=${line#FAIL }; fail "${line%%: *}" "${line#*: }" ;;
 		*) printf '    %s\n' "$line" ;;
 		esac
-	done < <("$VM/intree-check.sh" "$1" "$2" "$CACHE/intree-$1" "${3:-sparse}" 2>&1)
+	done < <("$VM/intree-check.sh" "$1" "$2" "$CACHE/intree-$1" "${3:-sparse}" "${4:-}" 2>&1)
 }
 
 static_checks() {
@@ -126,6 +126,13 @@ static_checks() {
 		pass "kernel-doc"
 	else
 		fail "kernel-doc" "$(printf '%s' "$out" | head -n 10)"
+	fi
+
+	out=$(groff -man -ww -z "$TOP/tools/az_blob_test/az_blob_test.1" 2>&1)
+	if [ -z "$out" ]; then
+		pass "man page az_blob_test.1 renders without warnings"
+	else
+		fail "man page az_blob_test.1 renders without warnings" "$out"
 	fi
 
 	mkdir -p "$WORK"
@@ -335,7 +342,7 @@ main() {
 			pass "debug kernel $k ($(cat "$tree/.debian-version")) built"
 			targets+=("$k $tree/arch/x86/boot/bzImage $tree debug")
 			tree=$(ls -d "$CACHE"/newest/linux-source-* | head -n 1)
-			intree "${tree##*linux-source-}" "$tree" "$NEWEST_SPARSE"
+			intree "${tree##*linux-source-}" "$tree" "$NEWEST_SPARSE" docs
 		else
 			fail "debug kernel builds" "see $WORK/debug-kernel.log"
 			tail -n 20 "$WORK/debug-kernel.log" | sed 's/^/    /'

@@ -9,7 +9,8 @@ set -eu
 PKGS="build-essential bc bison flex cpio kmod xz-utils zstd libelf-dev
 libssl-dev sparse qemu-system-x86 busybox-static linux-image-amd64
 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
-linux-source-6.12 gcc-multilib python3 dkms"
+linux-source-6.12 gcc-multilib python3 dkms
+python3-sphinx python3-yaml groff-base"
 
 missing=""
 for p in $PKGS; do

@@ -6,7 +6,10 @@
 # in-tree as a module with W=1 and C=2, the uapi header passes the kernel's
 # header test, and kernel-doc is silent. Prints ok/FAIL lines.
 #
-#   intree-check.sh NAME KSRC WORKDIR [SPARSE]
+#   intree-check.sh NAME KSRC WORKDIR [SPARSE [docs]]
+#
+# With "docs", also render Documentation/userspace-api with the kernel's
+# Sphinx build and require no warning from the driver's document.
 #
 # The pristine KSRC is never written: the patched tree is a hard-linked copy
 # (patch(1) replaces the files it changes), and the build goes to
@@ -18,6 +21,7 @@ ksrc=$(cd "$2" && pwd)
 mkdir -p "$3"
 work=$(cd "$3" && pwd)
 sparse=${4:-sparse}
+docs=${5:-}
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 src=$work/src
 out=$work/out
@@ -127,5 +131,21 @@ if [ -z "$kd" ]; then
 	pass "scripts/kernel-doc -Wall silent on the driver and the uapi header"
 else
 	fail "scripts/kernel-doc" "$(head -n 10 <<<"$kd")"
+fi
+if [ "$docs" = docs ]; then
+	rm -rf "$work/docs"
+	make -C "$src" O="$work/docs" PYTHON3=/usr/bin/python3 SPHINXDIRS=userspace-api \
+		htmldocs >"$work/docs.log" 2>&1
+	html=$work/docs/Documentation/output/userspace-api/hv_azure_blob.html
+	warn=$(grep -E 'hv_azure_blob' "$work/docs.log" | grep -iE 'warning|error')
+	if [ ! -f "$html" ]; then
+		fail "Sphinx renders the userspace-api document" "no $html; see $work/docs.log"
+	elif [ -n "$warn" ]; then
+		fail "Sphinx renders the userspace-api document" "$(head -n 5 <<<"$warn")"
+	elif ! grep -q 'IOCTL_AZ_BLOB_DRIVER_USER_REQUEST' "$html"; then
+		fail "Sphinx renders the userspace-api document" "the uapi kernel-doc is missing"
+	else
+		pass "Sphinx (make htmldocs SPHINXDIRS=userspace-api) renders the document, uapi kernel-doc included, no warning from it"
+	fi
 fi
 exit $failed
