@@ -30,6 +30,7 @@ passed=0
 failed=0
 skipped=0
 failures=()
+figures=()
 demo_rc=1
 start=$(date +%s)
 
@@ -44,6 +45,12 @@ skip() { skipped=$((skipped + 1)); printf 'skip %s: %s\n' "$1" "$2"; }
 
 summary() {
 	local s
+	if [ ${#figures[@]} -gt 0 ]; then
+		log "figures"
+		printf '   %s\n' "${figures[@]}"
+		printf '   kernel reports (warnings, BUGs, KASAN, lockdep, kmemleak): %s\n' \
+			"$(printf '%s\n' "${failures[@]}" | grep -c 'kernel log free' || true)"
+	fi
 	log "finished in $(($(date +%s) - start)) s"
 	for s in "${failures[@]}"; do
 		printf '   failed: %s\n' "$s"
@@ -300,8 +307,14 @@ parse_guest() {
 		"ok "*) pass "$kver: $group: ${line#ok }" ;;
 		"FAIL "*) name=${line#FAIL }; fail "$kver: $group: ${name%%: *}" "${name#*: }" ;;
 		"skip "*) name=${line#skip }; skip "$kver: $group: ${name%%: *}" "${name#*: }" ;;
+		"# "*)
+			printf '   %s: %s: %s\n' "$kver" "$group" "$line"
+			case "$line" in
+			*" calls in "*|*injected*|*"iterations per case"*)
+				figures+=("$kver: $group: ${line#\# }") ;;
+			esac ;;
 		esac
-	done < <(grep -E '^(@@ run |ok |FAIL |skip )' "$logf")
+	done < <(grep -E '^(@@ run |ok |FAIL |skip |# )' "$logf" | grep -vE '^# [a-z_0-9]+: [0-9]+%, ')
 
 	bad=$(grep -nE 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN|KASAN|kmemleak:|unreferenced object|ODEBUG|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|sleeping function called from invalid context|INFO: task .* blocked|possible circular locking|possible recursive locking|inconsistent lock state|list_(add|del) corruption|refcount_t:|stack-protector' "$logf" | grep -v 'kmemleak: Kernel memory leak detector initialized' | grep -v 'kmemleak: Automatic memory scanning thread' | head -n 20)
 	if [ -z "$bad" ]; then
