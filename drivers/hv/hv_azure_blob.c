@@ -197,7 +197,12 @@ struct az_blob_span {
 };
 
 struct az_blob_request;
-typedef void (*az_blob_complete_t)(struct az_blob_request *req);
+/*
+ * Called with the device lock held when the host gives a request back.
+ * Returns true to take over the host's reference (so that the last one is
+ * dropped, and the pages unpinned, in process context by its new owner).
+ */
+typedef bool (*az_blob_complete_t)(struct az_blob_request *req);
 
 /**
  * struct az_blob_request - A request, from the ioctl to the host and back.
@@ -207,8 +212,9 @@ typedef void (*az_blob_complete_t)(struct az_blob_request *req);
  * @free_node: On &az_blob_device.free_list once released in softirq context.
  * @complete: Called once, in the channel callback or on removal, when the
  *            host gave the request back; @error, @status and @response_len
- *            are set by then.
+ *            are set by then. See az_blob_complete_t.
  * @done: Completed by the synchronous @complete.
+ * @abandoned: The submitter stopped waiting; protected by the device lock.
  * @error: 0, -EIO for a malformed completion, -ENODEV if the device went.
  * @status: The host's status.
  * @response_len: Bytes of response the host wrote.
@@ -225,6 +231,7 @@ struct az_blob_request {
 	struct llist_node free_node;
 	az_blob_complete_t complete;
 	struct completion done;
+	bool abandoned;
 
 	int error;
 	u32 status;
@@ -420,9 +427,13 @@ static void az_blob_free_work(struct work_struct *work)
 		az_blob_request_free(req);
 }
 
-static void az_blob_request_complete_sync(struct az_blob_request *req)
+/* The waiter, if still there, owns the host's reference from now on. */
+static bool az_blob_request_complete_sync(struct az_blob_request *req)
 {
+	if (req->abandoned)
+		return false;
 	complete(&req->done);
+	return true;
 }
 
 static struct az_blob_request *
@@ -580,6 +591,23 @@ static int az_blob_wait(struct az_blob_request *req, u32 timeout_ms)
 	return left ? 0 : -ETIMEDOUT;
 }
 
+/*
+ * The submitter stops waiting. Returns false if the host gave the request
+ * back meanwhile: then its reference is the submitter's, as on completion.
+ */
+static bool az_blob_abandon(struct az_blob_device *dev,
+			    struct az_blob_request *req)
+{
+	bool pending;
+
+	spin_lock_bh(&dev->lock);
+	pending = !list_empty(&req->node);
+	if (pending)
+		req->abandoned = true;
+	spin_unlock_bh(&dev->lock);
+	return pending;
+}
+
 static long az_blob_ioctl_request(struct az_blob_device *dev,
 				  struct az_blob_request_sync __user *uargs)
 {
@@ -608,12 +636,15 @@ static long az_blob_ioctl_request(struct az_blob_device *dev,
 		ret = az_blob_send(dev, req);
 	if (!ret) {
 		ret = az_blob_wait(req, args.timeout);
-		if (ret) {
+		if (ret && az_blob_abandon(dev, req)) {
 			/* The host still owns the request and its pages. */
 			atomic64_inc(&dev->stats.abandoned);
-		} else if (req->error) {
-			ret = req->error;
 		} else {
+			/* Given back: the host's reference is ours too. */
+			kref_put(&req->kref, az_blob_request_release);
+			ret = req->error;
+		}
+		if (!ret) {
 			args.response.status = req->status;
 			args.response.response_len = req->response_len;
 			if (copy_to_user(&uargs->response, &args.response,
@@ -672,21 +703,25 @@ static const struct file_operations az_blob_fops = {
  * @status: The host's status.
  * @response_len: The host's response length, already checked.
  *
- * Drops the host's reference, possibly in softirq context.
+ * Hands the host's reference to the submitter if it still waits, else
+ * drops it, possibly in softirq context.
  */
 static void az_blob_give_back(struct az_blob_device *dev,
 			      struct az_blob_request *req, int error,
 			      u32 status, u32 response_len)
 {
+	bool taken;
+
 	spin_lock_bh(&dev->lock);
 	az_blob_pending_del(dev, req);
-	spin_unlock_bh(&dev->lock);
-
 	req->error = error;
 	req->status = status;
 	req->response_len = response_len;
-	req->complete(req);
-	kref_put(&req->kref, az_blob_request_release_deferred);
+	taken = req->complete(req);
+	spin_unlock_bh(&dev->lock);
+
+	if (!taken)
+		kref_put(&req->kref, az_blob_request_release_deferred);
 }
 
 /**

@@ -1258,6 +1258,36 @@ static int t_echo_small(void)
 	return echo_at(fd, g_name, a, PG + 64, 64, 2 * PG + 128, 256, 0);
 }
 
+/*
+ * A completed request is released before the ioctl returns: its pages are
+ * no longer pinned and nothing is outstanding the moment the call is back.
+ */
+static int t_released_on_return(void)
+{
+	int fd = dev_open(), i, ret;
+	struct arena *a;
+	long pinned, out;
+
+	if (fd < 0)
+		return TEST_FAIL;
+	for (i = 0; i < 200; i++) {
+		/* A fresh arena each time: an arena records a few puts only. */
+		a = arena_alloc(4);
+		if (!a)
+			return fail("out of memory");
+		ret = echo_at(fd, g_name, a, PG + 64, 64, 2 * PG + 128, 256, 0);
+		arena_free(a);
+		if (ret)
+			return TEST_FAIL;
+		pinned = drv_stat("pinned_pages");
+		out = drv_stat("outstanding");
+		if (pinned || out)
+			return fail("call %d: right after it returned, pinned_pages %ld, outstanding %ld; expected 0, 0",
+				    i, pinned, out);
+	}
+	return 0;
+}
+
 static int t_echo_unaligned(void)
 {
 	struct arena *a = arena_new(8);
@@ -2794,6 +2824,7 @@ struct test {
 
 static const struct test tests[] = {
 	{ "echo_small", t_echo_small, 0, "64-byte echo" },
+	{ "released_on_return", t_released_on_return, 0, "nothing pinned the moment a call returns (200 calls)" },
 	{ "echo_unaligned", t_echo_unaligned, 0, "echo, buffers at odd offsets across pages" },
 	{ "echo_shared_page", t_echo_shared_page, 0, "request and response in one page" },
 	{ "echo_truncated", t_echo_truncated, 0, "response shorter than the request" },
