@@ -3310,6 +3310,14 @@ static uint64_t fz_ptr(struct fz_thread *t, int cls, uint64_t other)
 	default:
 		if (!other)
 			return ptr2u64(t->arena + rnd32(g) % FZ_ARENA);
+		/*
+		 * Near another buffer. Outside the arena only forwards: just
+		 * below the PROT_NONE page is the canary page guard_lo, which
+		 * is mapped but not where the model expects buffers.
+		 */
+		if (other < ptr2u64(t->arena) ||
+		    other >= ptr2u64(t->arena) + FZ_ARENA)
+			return other + rnd32(g) % 64;
 		return other + rnd32(g) % 128 - 64;
 	}
 }
