@@ -5,24 +5,37 @@
 # simulated Blob host in a QEMU/TCG guest for each Debian kernel.
 # make demo:  one guest, showing requests going through /dev/azure_blob.
 #
+# Nothing here depends on the speed of the machine: a guest is stopped only
+# when it has printed nothing for GUEST_SILENCE seconds (every suite prints
+# progress far more often), never by a wall-clock limit of its own.
+#
 # Environment:
+#   AZ_BLOB_CACHE=DIR      the build cache, shared by every clone on the
+#                          machine (default ${XDG_CACHE_HOME:-~/.cache}/hv_azure_blob):
+#                          kernel sources, the debug kernel, the in-tree builds
+#   CHECK_WORK=DIR         this run's builds and logs (default .cache/check)
 #   EXTRA_GUEST_TESTS=DIR  every executable in DIR also runs in each guest
-#   KERNELS="KVER ..."     the kernels to test (default: newest 6.1 and 6.12)
-#   GUEST_TIMEOUT=SECONDS  bound on one guest run (default 900)
+#   KERNELS="KVER ..."     the stock kernels to test (default: newest 6.1 and 6.12)
+#   GUEST_SILENCE=SECONDS  a guest silent this long has hung (default 600)
+#   GUEST_TIMEOUT=SECONDS  optional hard bound on one guest (default none)
 #   AZ_TEST_ARGS="..."     arguments for az_blob_test in the guests (default -S)
 #   FUZZ_CALLS, FUZZ32_CALLS, LIFECYCLE_ITERS, FAILINJECT_ITERS
-#                          sizes of the long suites (default 1000000,
-#                          200000, 20, 2000)
+#                          sizes of the long suites on the stock kernels
+#                          (default 1000000, 200000, 20, 2000)
+#   DEBUG_FUZZ_CALLS, DEBUG_FUZZ32_CALLS, DEBUG_LIFECYCLE_ITERS,
+#   DEBUG_FAILINJECT_ITERS the same on the debug kernel, which is there for
+#                          KASAN/lockdep/kmemleak breadth, not volume
+#                          (default 100000, 20000, 10, 2000)
 #   DEBUG_KERNEL=0         skip the debug kernel (and the series on its tree)
 #   INTREE=0               skip the in-tree series test on 6.12
-#   CHECK_WORK=DIR         where builds and logs go (default .cache/check)
 set -u -o pipefail
 
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 VM=$TOP/tools/az_blob_test/vm
-CACHE=$TOP/.cache
-WORK=${CHECK_WORK:-$CACHE/check}
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-900}
+CACHE=${AZ_BLOB_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/hv_azure_blob}
+WORK=${CHECK_WORK:-$TOP/.cache/check}
+GUEST_SILENCE=${GUEST_SILENCE:-600}
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-0}
 MODE=check
 [ "${1:-}" = "--demo" ] && MODE=demo
 
@@ -31,6 +44,7 @@ failed=0
 skipped=0
 failures=()
 figures=()
+phases=()
 demo_rc=1
 start=$(date +%s)
 
@@ -43,6 +57,61 @@ fail() {
 }
 skip() { skipped=$((skipped + 1)); printf 'skip %s: %s\n' "$1" "$2"; }
 
+# Run a command as a child and wait for it: a trapped signal interrupts
+# `wait` at once, where a foreground child would delay the trap until it
+# ended.
+bg() {
+	"$@" &
+	wait $!
+}
+
+# Time one phase: phase NAME FUNCTION [ARGS...]
+phase() {
+	local name=$1 t0 rc
+	t0=$(date +%s)
+	shift
+	"$@"
+	rc=$?
+	phases+=("$(printf '%6d s  %s' $(($(date +%s) - t0)) "$name")")
+	return $rc
+}
+
+# Every process below this shell, deepest first.
+descendants() {
+	local p
+	for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		descendants "$p"
+		printf '%s\n' "$p"
+	done
+}
+
+# Stop the guests, builds and servers this run started.
+stop_children() {
+	local pids
+	pids=$(descendants $$)
+	[ -n "$pids" ] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $pids 2>/dev/null
+	sleep 1
+	pids=$(descendants $$)
+	# shellcheck disable=SC2086
+	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	return 0
+}
+
+on_signal() {
+	trap - INT TERM HUP
+	printf '\n'
+	log "interrupted by SIG$1: stopping guests, builds and servers"
+	stop_children
+	summary
+	exit $((128 + $2))
+}
+trap 'on_signal INT 2' INT
+trap 'on_signal TERM 15' TERM
+trap 'on_signal HUP 1' HUP
+trap stop_children EXIT
+
 summary() {
 	local s
 	if [ ${#figures[@]} -gt 0 ]; then
@@ -51,7 +120,11 @@ summary() {
 		printf '   kernel reports (warnings, BUGs, KASAN, lockdep, kmemleak): %s\n' \
 			"$(printf '%s\n' "${failures[@]}" | grep -c 'kernel log free' || true)"
 	fi
-	log "finished in $(($(date +%s) - start)) s"
+	if [ ${#phases[@]} -gt 0 ]; then
+		log "where the time went"
+		printf '%s\n' "${phases[@]}"
+	fi
+	log "finished in $(($(date +%s) - start)) s (cache: $CACHE)"
 	for s in "${failures[@]}"; do
 		printf '   failed: %s\n' "$s"
 	done
@@ -79,7 +152,7 @@ newest_kernel() {
 build_clean() {
 	local name=$1 logf=$2
 	shift 2
-	if ! "$@" >"$logf" 2>&1; then
+	if ! bg "$@" >"$logf" 2>&1; then
 		fail "$name" "build failed, see $logf"
 		tail -n 20 "$logf" | sed 's/^/    /'
 		return 1
@@ -92,13 +165,19 @@ build_clean() {
 	pass "$name"
 }
 
-# The whole linux-source-6.12 tree: checkpatch, kernel-doc, the in-tree test.
+# linux-source-6.12, unpacked once per package version into the cache:
+# checkpatch, kernel-doc and the in-tree test use it.
 checkpatch_tree() {
-	local src=$CACHE/linux-source-6.12
-	[ -f "$src/Makefile" ] && [ -x "$src/scripts/checkpatch.pl" ] && return 0
+	local src=$CACHE/linux-source-6.12 ver
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null)
+	if [ -f "$src/Makefile" ] && [ -x "$src/scripts/checkpatch.pl" ] &&
+	   [ "$(cat "$src/.debian-version" 2>/dev/null)" = "$ver" ]; then
+		return 0
+	fi
 	rm -rf "$src"
 	mkdir -p "$CACHE"
-	tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$CACHE"
+	bg tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$CACHE" || return 1
+	printf '%s\n' "$ver" >"$src/.debian-version"
 }
 
 # The in-tree series against one kernel tree (see intree-check.sh).
@@ -111,7 +190,7 @@ intree() {
 		"FAIL "*) line=${line#FAIL }; fail "${line%%: *}" "${line#*: }" ;;
 		*) printf '    %s\n' "$line" ;;
 		esac
-	done < <("$VM/intree-check.sh" "$1" "$2" "$CACHE/intree-$1" "${3:-sparse}" "${4:-}" 2>&1)
+	done < <("$VM/intree-check.sh" "$1" "$2" "$CACHE/intree-$1" "$3" "$4" "$5" 2>&1)
 }
 
 static_checks() {
@@ -155,16 +234,10 @@ static_checks() {
 }
 
 build_tools() {
-	local cflags="-O2 -Wall -Wextra -Werror -static -pthread -I$TOP/include/uapi -I$TOP/tools/az_blob_test"
-
 	log "test tool"
 	mkdir -p "$WORK/bin"
-	# shellcheck disable=SC2086
-	build_clean "az_blob_test (64-bit)" "$WORK/tool64.log" \
-		gcc $cflags "$TOP/tools/az_blob_test/az_blob_test.c" -o "$WORK/bin/az_blob_test"
-	# shellcheck disable=SC2086
-	build_clean "az_blob_test (32-bit)" "$WORK/tool32.log" \
-		gcc -m32 $cflags "$TOP/tools/az_blob_test/az_blob_test.c" -o "$WORK/bin/az_blob_test32"
+	build_clean "az_blob_test (64-bit and 32-bit)" "$WORK/tool.log" \
+		make -C "$TOP/tools/az_blob_test" -s O="$WORK/bin" all
 }
 
 # Build the production driver (checks) and the test pair for one kernel.
@@ -214,7 +287,7 @@ dkms_check() {
 	log "DKMS"
 	: >"$logf"
 	for k in "$@"; do
-		if ! make -C "$TOP" -s dkms-install KVER="$k" >>"$logf" 2>&1; then
+		if ! bg make -C "$TOP" -s dkms-install KVER="$k" >>"$logf" 2>&1; then
 			fail "$k: dkms install" "see $logf"
 			continue
 		fi
@@ -231,7 +304,7 @@ dkms_check() {
 			fail "$k: dkms install" "$f: $info"
 		fi
 	done
-	make -C "$TOP" -s dkms-remove >>"$logf" 2>&1
+	bg make -C "$TOP" -s dkms-remove >>"$logf" 2>&1
 	if [ -z "$(find /lib/modules/*/updates -name 'hv_azure_blob.ko*' 2>/dev/null)" ] &&
 	   ! dkms status -m hv_azure_blob 2>/dev/null | grep -q .; then
 		pass "dkms remove leaves nothing behind"
@@ -240,9 +313,22 @@ dkms_check() {
 	fi
 }
 
+# The sizes of the long suites for one kind of kernel, as "NAME=VALUE" lines.
+suite_sizes() {
+	if [ "$1" = debug ]; then
+		printf 'FUZZ_CALLS=%s\nFUZZ32_CALLS=%s\nLIFECYCLE_ITERS=%s\nFAILINJECT_ITERS=%s\n' \
+			"${DEBUG_FUZZ_CALLS:-100000}" "${DEBUG_FUZZ32_CALLS:-20000}" \
+			"${DEBUG_LIFECYCLE_ITERS:-10}" "${DEBUG_FAILINJECT_ITERS:-2000}"
+	else
+		printf 'FUZZ_CALLS=%s\nFUZZ32_CALLS=%s\nLIFECYCLE_ITERS=%s\nFAILINJECT_ITERS=%s\n' \
+			"${FUZZ_CALLS:-1000000}" "${FUZZ32_CALLS:-200000}" \
+			"${LIFECYCLE_ITERS:-20}" "${FAILINJECT_ITERS:-2000}"
+	fi
+}
+
 # Assemble the initramfs for one kernel.
 make_initrd() {
-	local kver=$1 b=$WORK/$1 root=$WORK/$1/root t
+	local kver=$1 kind=$2 b=$WORK/$1 root=$WORK/$1/root t
 	local mods=$root/lib/modules/$kver
 
 	rm -rf "$root"
@@ -260,27 +346,56 @@ make_initrd() {
 	fi
 	printf '%s\n' "$MODE" >"$root/mode"
 	printf '%s\n' "${AZ_TEST_ARGS--S}" >"$root/test-args"
-	printf 'FUZZ_CALLS=%s\nFUZZ32_CALLS=%s\nLIFECYCLE_ITERS=%s\nFAILINJECT_ITERS=%s\n' \
-		"${FUZZ_CALLS:-1000000}" "${FUZZ32_CALLS:-200000}" \
-		"${LIFECYCLE_ITERS:-20}" "${FAILINJECT_ITERS:-2000}" >"$root/suite-args"
+	suite_sizes "$kind" >"$root/suite-args"
+	log "guest $kver suite sizes: $(tr '\n' ' ' <"$root/suite-args")"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$b/initrd.gz"
 }
 
+# Boot one guest. It is stopped only when it has been silent for
+# GUEST_SILENCE seconds (or past the optional GUEST_TIMEOUT); the longest
+# silence seen is printed so that the limit can be judged.
 run_guest() {
-	local kver=$1 image=$2 b=$WORK/$1 logf=$WORK/$1/guest.log rc t0
+	local kver=$1 image=$2 b=$WORK/$1 logf=$WORK/$1/guest.log
 	local append="console=ttyS0 loglevel=4 panic=-1 oops=panic rdinit=/init"
+	local t0 now size last=-1 changed qpid rc why="" gap longest=0
 
 	log "guest $kver (log: $logf)"
-	t0=$(date +%s)
 	[ "$MODE" = demo ] && append="$append quiet"
-	timeout "$GUEST_TIMEOUT" qemu-system-x86_64 \
+	: >"$logf"
+	t0=$(date +%s)
+	changed=$t0
+	# The guest dies with this shell, however it dies.
+	setpriv --pdeathsig KILL qemu-system-x86_64 \
 		-machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
 		-nodefaults -no-reboot -display none \
 		-serial "file:$logf" \
 		-kernel "$image" -initrd "$b/initrd.gz" \
-		-append "$append" >"$b/qemu.log" 2>&1
+		-append "$append" >"$b/qemu.log" 2>&1 &
+	qpid=$!
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 2 &
+		wait $!
+		now=$(date +%s)
+		size=$(stat -c %s "$logf" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			gap=$((now - changed))
+			[ $gap -gt $longest ] && longest=$gap
+			last=$size
+			changed=$now
+		elif [ $((now - changed)) -ge "$GUEST_SILENCE" ]; then
+			why="silent for $((now - changed)) s (GUEST_SILENCE=$GUEST_SILENCE)"
+		fi
+		if [ "$GUEST_TIMEOUT" -gt 0 ] && [ $((now - t0)) -ge "$GUEST_TIMEOUT" ]; then
+			why="running for $((now - t0)) s (GUEST_TIMEOUT=$GUEST_TIMEOUT)"
+		fi
+		if [ -n "$why" ]; then
+			kill -TERM "$qpid" 2>/dev/null
+			break
+		fi
+	done
+	wait "$qpid"
 	rc=$?
-	log "guest $kver ran $(($(date +%s) - t0)) s"
+	log "guest $kver ran $(($(date +%s) - t0)) s, longest silence $longest s"
 	tr -d '\r' <"$logf" >"$logf.txt"
 
 	if [ "$MODE" = demo ]; then
@@ -289,7 +404,10 @@ run_guest() {
 		return
 	fi
 
-	if [ $rc -ne 0 ] || ! grep -q '^@@ done' "$logf.txt"; then
+	if [ -n "$why" ]; then
+		fail "$kver: guest finished" "stopped: $why; see $logf"
+		tail -n 30 "$logf.txt" | sed 's/^/    /'
+	elif [ $rc -ne 0 ] || ! grep -q '^@@ done' "$logf.txt"; then
 		fail "$kver: guest finished" "qemu exit $rc, no completion marker; see $logf"
 		tail -n 30 "$logf.txt" | sed 's/^/    /'
 	else
@@ -312,6 +430,10 @@ parse_guest() {
 			case "$line" in
 			*" calls in "*|*injected*|*"iterations per case"*)
 				figures+=("$kver: $group: ${line#\# }") ;;
+			"# suite "*" took "*)
+				[[ $line =~ ^#\ suite\ ([^ ]+)\ took\ ([0-9]+) ]] &&
+					phases+=("$(printf '%6s s      in guest %s: %s' \
+						"${BASH_REMATCH[2]}" "$kver" "${BASH_REMATCH[1]}")") ;;
 			esac ;;
 		esac
 	done < <(grep -E '^(@@ run |ok |FAIL |skip |# )' "$logf" | grep -vE '^# [a-z_0-9]+: [0-9]+%, ')
@@ -324,19 +446,54 @@ parse_guest() {
 	fi
 }
 
+# The debug kernel from the newest Debian source, and the series on that tree.
+debug_kernel() {
+	local tree k
+	log "debug kernel from the newest Debian source (cached in $CACHE/newest)"
+	if tree=$(bg "$VM/debug-kernel.sh" "$CACHE" 2>"$WORK/debug-kernel.log") &&
+	   NEWEST_SPARSE=$(bg "$VM/newest-sparse.sh" "$CACHE/newest" 2>>"$WORK/debug-kernel.log"); then
+		SPARSE_VERSION=$(basename "$CACHE"/newest/sparse-src/sparse_*.dsc .dsc | sed 's/^sparse_//')
+		k=$(make -s -C "$tree" kernelrelease)
+		grep -E 'built in|configuring|fetch-newest-source: using' "$WORK/debug-kernel.log" | sed 's/^/    /'
+		pass "debug kernel $k ($(cat "$tree/.debian-version")) built"
+		targets+=("$k $tree/arch/x86/boot/bzImage $tree debug")
+		NEWEST_TREE=$(ls -d "$CACHE"/newest/linux-source-* | head -n 1)
+	else
+		fail "debug kernel builds" "see $WORK/debug-kernel.log"
+		tail -n 20 "$WORK/debug-kernel.log" | sed 's/^/    /'
+	fi
+}
+
+stock_kernels() {
+	local t name image kdir kind
+	for t in "${targets[@]}"; do
+		read -r name image kdir kind <<<"$t"
+		[ "$kind" = stock ] && printf '%s ' "$name"
+	done
+}
+
+guest() {
+	build_kernel "$1" "$3" "$4" || return
+	make_initrd "$1" "$4"
+	run_guest "$1" "$2"
+}
+
 main() {
-	local k kernels t name image kdir kind tree targets=()
+	local k kernels t name image kdir kind
+	targets=()
+	NEWEST_TREE=""
 
 	log "installing what is missing"
-	"$VM/install-deps.sh" || { fail "install dependencies" "install-deps.sh failed"; summary; exit 1; }
+	phase "apt: install what is missing" "$VM/install-deps.sh" ||
+		{ fail "install dependencies" "install-deps.sh failed"; summary; exit 1; }
 
 	kernels=${KERNELS:-"$(newest_kernel '6.1.0-*-amd64') $(newest_kernel '6.12.*+deb12-amd64')"}
 	[ "$MODE" = demo ] && kernels=$(printf '%s\n' $kernels | tail -n 1)
-	log "kernels: $kernels"
+	log "kernels: $kernels; cache: $CACHE"
 
-	mkdir -p "$WORK"
+	mkdir -p "$WORK" "$CACHE"
 	if [ "$MODE" = check ]; then
-		static_checks
+		phase "static checks (and unpacking linux-source-6.12)" static_checks
 	fi
 	for k in $kernels; do
 		[ "$k" = none ] && continue
@@ -347,38 +504,27 @@ main() {
 		targets+=("$k /boot/vmlinuz-$k /lib/modules/$k/build stock")
 	done
 	if [ "$MODE" = check ] && [ "${DEBUG_KERNEL:-1}" = 1 ]; then
-		log "debug kernel from the newest Debian source (cached in $CACHE/newest)"
-		if tree=$("$VM/debug-kernel.sh" "$CACHE" 2>"$WORK/debug-kernel.log") &&
-		   NEWEST_SPARSE=$("$VM/newest-sparse.sh" "$CACHE/newest" 2>>"$WORK/debug-kernel.log"); then
-			SPARSE_VERSION=$(basename "$CACHE"/newest/sparse-src/sparse_*.dsc .dsc | sed 's/^sparse_//')
-			k=$(make -s -C "$tree" kernelrelease)
-			pass "debug kernel $k ($(cat "$tree/.debian-version")) built"
-			targets+=("$k $tree/arch/x86/boot/bzImage $tree debug")
-			tree=$(ls -d "$CACHE"/newest/linux-source-* | head -n 1)
-			intree "${tree##*linux-source-}" "$tree" "$NEWEST_SPARSE" docs
-		else
-			fail "debug kernel builds" "see $WORK/debug-kernel.log"
-			tail -n 20 "$WORK/debug-kernel.log" | sed 's/^/    /'
-		fi
+		phase "debug kernel (fetch, build; cached)" debug_kernel
+		# The debug kernel's exports stand for vmlinux's: same source.
+		[ -n "$NEWEST_TREE" ] && phase "in-tree series on ${NEWEST_TREE##*linux-source-}" \
+			intree "${NEWEST_TREE##*linux-source-}" "$NEWEST_TREE" "$NEWEST_SPARSE" docs \
+			"$CACHE/newest/debug-build/Module.symvers"
 	fi
-
 	if [ "$MODE" = check ] && [ "${INTREE:-1}" = 1 ]; then
-		intree 6.12 "$CACHE/linux-source-6.12"
+		# Debian's 6.12 kernel is built from this source: its exports
+		# stand for vmlinux's.
+		phase "in-tree series on 6.12" intree 6.12 "$CACHE/linux-source-6.12" sparse nodocs \
+			"/lib/modules/$(newest_kernel '6.12.*+deb12-amd64')/build/Module.symvers"
 	fi
 	if [ "$MODE" = check ]; then
-		# shellcheck disable=SC2086
-		dkms_check $(for t in "${targets[@]}"; do
-			read -r name image kdir kind <<<"$t"
-			[ "$kind" = stock ] && printf '%s ' "$name"
-		done)
+		# shellcheck disable=SC2046
+		phase "DKMS" dkms_check $(stock_kernels)
 	fi
 
-	build_tools
+	phase "test tool" build_tools
 	for t in "${targets[@]}"; do
 		read -r name image kdir kind <<<"$t"
-		build_kernel "$name" "$kdir" "$kind" || continue
-		make_initrd "$name"
-		run_guest "$name" "$image"
+		phase "guest $name ($kind): build and run" guest "$name" "$image" "$kdir" "$kind"
 	done
 	if [ "$MODE" = demo ]; then
 		[ "$demo_rc" -eq 0 ] && log "demo finished" || log "demo FAILED, see $WORK"

@@ -23,8 +23,8 @@ frag=$here/debug.config
 out=$cache/newest/debug-build
 stamp=$out/.az-debug-config
 
-# Rebuild when the source or the fragment changed.
-want=$(cat "$src/.debian-version" "$frag" | sha256sum | cut -d' ' -f1)
+# Rebuild when the source, the fragment or the compiler changed.
+want=$( (cat "$src/.debian-version" "$frag"; gcc --version | head -n 1) | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
    [ -f "$out/arch/x86/boot/bzImage" ] && [ -f "$out/Module.symvers" ]; then
 	printf '%s\n' "$out"
