@@ -104,6 +104,7 @@ on_signal() {
 	printf '\n'
 	log "interrupted by SIG$1: stopping guests, builds and servers"
 	stop_children
+	fail "make check" "interrupted by SIG$1"
 	summary
 	exit $((128 + $2))
 }
