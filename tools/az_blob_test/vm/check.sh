@@ -188,7 +188,11 @@ intree() {
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "*) pass "${line#ok }" ;;
-		"FAIL "*) line=${line#FAIL }; fail "${line%%: *}" "${line#*: }" ;;
+		"FAIL "*)
+			# "FAIL TREE: CHECK: WHY"
+			line=${line#FAIL }
+			rest=${line#*: }
+			fail "${line%%: *}: ${rest%%: *}" "${rest#*: }" ;;
 		*) printf '    %s\n' "$line" ;;
 		esac
 	done < <("$VM/intree-check.sh" "$1" "$2" "$CACHE/intree-$1" "$3" "$4" "$5" 2>&1)
