@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What each suite file offers main.c: the tests of its table, or the entry
+ * point of a subcommand. Every test returns TEST_OK, TEST_FAIL (with a
+ * reason from fail()) or TEST_SKIP.
+ */
+#ifndef AZ_BLOB_TEST_SUITES_H
+#define AZ_BLOB_TEST_SUITES_H
+
+/* functional.c: round trips */
+int t_echo_small(void);
+int t_released_on_return(void);
+int t_echo_unaligned(void);
+int t_echo_shared_page(void);
+int t_echo_truncated(void);
+int t_info_layout(void);
+int t_info_nodata(void);
+int t_fill_data(void);
+int t_fill_max(void);
+int t_sum_data(void);
+int t_data_overlaps_request(void);
+int t_status_passthrough(void);
+int t_host_timeout(void);
+
+/* validation.c: every rule with its errno */
+int t_flags_nonzero(void);
+int t_request_len_zero(void);
+int t_response_len_zero(void);
+int t_data_valid_gt_len(void);
+int t_null_request(void);
+int t_null_response(void);
+int t_null_data(void);
+int t_len_too_big(void);
+int t_pages_too_many(void);
+int t_unmapped_buffer(void);
+int t_partly_mapped(void);
+int t_readonly_response(void);
+int t_readonly_data(void);
+int t_readonly_request_ok(void);
+int t_bad_struct_ptr(void);
+int t_bad_ioctl(void);
+int t_kernel_address(void);
+
+/* concurrency.c: threads, and callers that go away */
+int t_threads_mixed(void);
+int t_killed_caller(void);
+
+/* hostfaults.c: a misbehaving host */
+int t_unknown_id(void);
+int t_id_zero(void);
+int t_duplicate(void);
+int t_short_completion(void);
+int t_long_completion(void);
+int t_resplen_over(void);
+int t_resplen_equal(void);
+int t_bad_type(void);
+int t_never_timeout(void);
+
+/* device.c: the channel and the device's life */
+int t_channel_params(void);
+int t_suspend_resume(void);
+int t_suspend_busy(void);
+int t_second_device(void);
+int t_unbind_bind(void);
+int t_hang_burst_rescind(void);
+
+/* Subcommands: each returns the exit status. */
+int demo(void);					/* demo.c */
+int fuzz(unsigned int calls);			/* fuzz.c */
+int lifecycle(unsigned int iters, int argc, char **argv); /* lifecycle.c */
+int failinject(unsigned int iters);		/* failinject.c */
+
+#endif /* AZ_BLOB_TEST_SUITES_H */
