@@ -446,7 +446,8 @@ az_blob_request_alloc(struct az_blob_device *dev,
 	struct az_blob_request *req;
 	int i;
 
-	req = kvzalloc(struct_size(req, pages, nr_pages), GFP_KERNEL);
+	req = kvzalloc(struct_size(req, pages, nr_pages),
+		       GFP_KERNEL | __GFP_NOWARN);
 	if (!req)
 		return NULL;
 
@@ -525,7 +526,7 @@ static int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 	int ret;
 
 	desc_size = struct_size(desc, range.pfn_array, req->nr_hv_pages);
-	desc = kvmalloc(desc_size, GFP_KERNEL);
+	desc = kvmalloc(desc_size, GFP_KERNEL | __GFP_NOWARN);
 	if (!desc)
 		return -ENOMEM;
 	desc->rangecount = 1;
