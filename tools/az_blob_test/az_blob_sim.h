@@ -47,9 +47,10 @@ enum az_sim_fault {
 	AZ_SIM_FAULT_DUPLICATE = 3,
 	/* The completion carries only @arg payload bytes (8 if 0). */
 	AZ_SIM_FAULT_SHORT = 4,
-	/* The completion carries @arg payload bytes (4096 if 0), zero padded;
-	 * the bus truncates it to the channel's max_pkt_size as the real one
-	 * does.
+	/* The completion carries @arg payload bytes (4096 if 0, at most
+	 * 65536), zero padded. The bus copies at most the channel's
+	 * max_pkt_size bytes of it and the guest's iterator then resumes
+	 * inside it, as the real one does (sim/README.md).
 	 */
 	AZ_SIM_FAULT_LONG = 5,
 	/* The completion claims response_len = @arg. */
@@ -60,6 +61,39 @@ enum az_sim_fault {
 	AZ_SIM_FAULT_NEVER = 7,
 	/* The completion is sent as an in-band data packet (not VM_PKT_COMP). */
 	AZ_SIM_FAULT_BAD_TYPE = 8,
+	/* As LONG with @arg payload bytes (40 if 0), but the host keeps the
+	 * completion back until it sends its next packet on the channel (the
+	 * completion of another request, or "release"); then both go into
+	 * the ring back to back, this one first. Counted in "held" meanwhile.
+	 */
+	AZ_SIM_FAULT_LONG_NEXT = 9,
+	/* First an in-band data packet (VM_PKT_DATA_INBAND, flags 0) with the
+	 * request's live transaction id, carrying a completion with status
+	 * %AZ_SIM_STATUS_INBAND (@arg payload bytes if above 12, zero
+	 * padded), then the right completion, back to back.
+	 */
+	AZ_SIM_FAULT_INBAND = 10,
+	/* The right completion; the host keeps a copy and sends it just
+	 * before its answer to the next request it takes off the ring on the
+	 * channel, whatever that request's id, back to back with it. Under
+	 * the VMBus core's requestor (freed ids reused, last freed first)
+	 * that request holds this one's old id. One copy per channel,
+	 * dropped at close; "dups_armed", "dups_sent" in stats.
+	 */
+	AZ_SIM_FAULT_REUSED_ID = 11,
+	/* The host ignores the packet's timeout_ms: after @delay_ms it runs
+	 * the op, writing the guest's pages, and completes with @status. If
+	 * the channel is closed first, it runs the op during vmbus_close()
+	 * and sends nothing. Every guest page piece it writes is counted in
+	 * "late_writes" if the guest still has the page pinned, else it is
+	 * not written and counted in "late_unpinned" (see "unpinned_writes").
+	 */
+	AZ_SIM_FAULT_LATE = 12,
+	/* Answered normally; the next vmbus_open() of this channel (e.g. the
+	 * driver's resume) fails with -@arg (-EAGAIN if 0, as when the host
+	 * refuses the open; @arg < 4095).
+	 */
+	AZ_SIM_FAULT_FAIL_OPEN = 13,
 };
 
 /**
@@ -92,6 +126,8 @@ struct az_sim_req {
 #define AZ_SIM_STATUS_BAD_REQUEST	0x80070057U	/* E_INVALIDARG */
 /* Status for a packet that breaks the VMBus Blob protocol (PROTOCOL.md). */
 #define AZ_SIM_STATUS_VIOLATION		0x8007000DU	/* E_INVALID_DATA */
+/* Status in the in-band packet of %AZ_SIM_FAULT_INBAND. */
+#define AZ_SIM_STATUS_INBAND		0x8000FFFFU	/* E_UNEXPECTED */
 
 /**
  * struct az_sim_info - Response of %AZ_SIM_OP_INFO.
