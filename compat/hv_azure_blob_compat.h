@@ -10,10 +10,23 @@
 
 #include <linux/version.h>
 #include <linux/compiler.h>
+#include <linux/slab.h>
 
 /* 6.6 */
 #ifndef __counted_by
 #define __counted_by(member)
+#endif
+
+/*
+ * Typed allocation helpers: 7.0, and stable kernels since (Debian's 6.12
+ * has them, 6.1 does not), hence a test for the macro rather than for a
+ * version. The driver always passes GFP flags.
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, GFP)	kzalloc(sizeof(P), GFP)
+#endif
+#ifndef kvzalloc_obj
+#define kvzalloc_obj(P, GFP)	kvzalloc(sizeof(P), GFP)
 #endif
 
 /*

@@ -12,15 +12,21 @@
  * calls IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, see
  * Documentation/userspace-api/hv_azure_blob.rst.
  *
- * Lifetime rules, in short: a request is owned by the host from the moment
- * it is sent until its completion arrives or the channel is closed, and its
- * pages stay pinned for as long. A caller that is killed or times out leaves
- * the request to the host; the channel callback then releases it.
+ * Lifetime rules, in short: a request is the host's from the moment its
+ * packet may be in the ring until its completion arrives or the channel is
+ * closed, and its pages stay pinned for as long. The ioctl returns only
+ * after that (or on a fatal signal, when the process is going away): no
+ * call hands a live caller back memory the host may still write. The host
+ * enforces the caller's timeout; the driver keeps no timer of its own.
+ *
+ * The host contract, for remove and suspend alike: once vmbus_close()
+ * returns, the host no longer touches the pages of any request it did not
+ * complete. Both first give the host a bounded time to complete what it
+ * holds, then close the channel and fail the rest.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/completion.h>
+#include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/hyperv.h>
@@ -35,27 +41,40 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <misc/hv_azure_blob.h>
 
 #include <asm/mshyperv.h>
 
-/* Ring sizes and requestor depth the host's Blob VSP is built for. */
-#define AZ_BLOB_RING_SIZE	(128 * 1024)
+/*
+ * Ring payload and requestor depth the host's Blob VSP is built for. The
+ * payload is what VMBUS_RING_SIZE() adds the header to, so that a kernel
+ * with 64 KiB pages gets the same room for packets as one with 4 KiB pages.
+ */
+#define AZ_BLOB_RING_PAYLOAD	(128 * 1024)
+#define AZ_BLOB_RING_SIZE	VMBUS_RING_SIZE(AZ_BLOB_RING_PAYLOAD)
+#define AZ_BLOB_RING_DATA	(AZ_BLOB_RING_SIZE - sizeof(struct hv_ring_buffer))
 #define AZ_BLOB_RQSTOR_SIZE	1024
 
 #define AZ_BLOB_VERSION		0
 #define AZ_BLOB_OP_USER_REQUEST	0x100
 
+/* How long a sender at the head of the queue waits for room before -EBUSY. */
+#define AZ_BLOB_SEND_WAIT_MS	5000
+/* How long remove and suspend let the host complete what it holds. */
+#define AZ_BLOB_DRAIN_MS	10000
+/* Time the channel callback may run before it yields (as storvsc's). */
+#define AZ_BLOB_CALLBACK_MS	2
+
 /*
- * The host cancels a request after its timeout and "answers shortly after";
- * a caller that set a timeout gives up this much later than that.
+ * What one user (uid) may have in flight on one device: a quarter of the
+ * host's request slots, so that at least three other users keep service,
+ * and 1 GiB of pinned memory. Above either, that user's next request waits
+ * for its own earlier ones; nobody else waits for it.
  */
-#define AZ_BLOB_TIMEOUT_GRACE_MS	5000
-/* How long a sender waits for room in the ring before -EBUSY. */
-#define AZ_BLOB_SEND_WAIT_MS		5000
-/* How long hibernation waits for the host to complete what it owns. */
-#define AZ_BLOB_DRAIN_MS		10000
+#define AZ_BLOB_USER_MAX_REQUESTS	(AZ_BLOB_RQSTOR_SIZE / 4)
+#define AZ_BLOB_USER_MAX_PAGES		((1UL << 30) >> PAGE_SHIFT)
 
 /* The three buffers, in the order their pages appear in the GPA range. */
 enum az_blob_buf {
@@ -108,30 +127,100 @@ struct az_blob_vsp_completion {
 static_assert(sizeof(struct az_blob_vsp_request) == 56);
 static_assert(sizeof(struct az_blob_vsp_completion) == 12);
 
-/* The largest packet the host sends: a completion (cf. STORVSC_MAX_PKT_SIZE). */
-#define AZ_BLOB_MAX_PKT_SIZE	ALIGN(sizeof(struct vmpacket_descriptor) + \
-				      sizeof(struct az_blob_vsp_completion), 8)
+/* The largest packet we send: one range of every page, and the request. */
+#define AZ_BLOB_MAX_SEND_PKT						\
+	ALIGN(sizeof(struct vmbus_packet_mpb_array) +			\
+	      AZ_BLOB_MAX_PAGES * sizeof(u64) +				\
+	      sizeof(struct az_blob_vsp_request), sizeof(u64))
+/*
+ * hv_ringbuffer_write() appends a u64 to each packet and wants more room
+ * than both: with less, the largest request could never be sent.
+ */
+static_assert(AZ_BLOB_MAX_SEND_PKT + sizeof(u64) < AZ_BLOB_RING_DATA);
+
+/*
+ * hv_pkt_iter_first() copies at most max_pkt_size bytes of a packet and
+ * __hv_pkt_iter_next() advances by what it copied: a longer packet would
+ * leave the rest of it to be parsed as packets. Nothing in the receive ring
+ * can be longer than its data area, so nothing is ever cut.
+ */
+#define AZ_BLOB_MAX_PKT_SIZE	AZ_BLOB_RING_DATA
 
 enum az_blob_state {
 	AZ_BLOB_RUNNING,
 	AZ_BLOB_SUSPENDED,	/* channel closed for hibernation */
-	AZ_BLOB_GONE,		/* removed or rescinded */
+	AZ_BLOB_GONE,		/* removed, rescinded, or failed to resume */
 };
 
 /**
  * struct az_blob_stats - Counters shown in debugfs.
- * @submitted: Requests sent to the host.
+ * @submitted: Requests whose packet went into the ring.
  * @completed: Completions matched to a request.
- * @abandoned: Requests whose caller stopped waiting before the host answered.
+ * @abandoned: Requests whose caller was killed before the host answered.
+ * @failed: Requests the host still held when the channel was closed.
  * @unknown_id: Completions dropped because their id was not outstanding.
  * @bad_packet: Completions that were malformed (completed with -EIO).
+ * @not_completion: Packets of another type than a completion, dropped.
+ * @ring_full: Sends that found the ring or the requestor full.
  */
 struct az_blob_stats {
 	atomic64_t submitted;
 	atomic64_t completed;
 	atomic64_t abandoned;
+	atomic64_t failed;
 	atomic64_t unknown_id;
 	atomic64_t bad_packet;
+	atomic64_t not_completion;
+	atomic64_t ring_full;
+};
+
+/**
+ * struct az_blob_user - What one user has in flight on one device.
+ * @node: On &az_blob_device.users.
+ * @uid: The user.
+ * @refs: Admitted requests not yet given back, plus waiters.
+ * @requests: Admitted requests not yet given back.
+ * @pages: Pages of those requests.
+ */
+struct az_blob_user {
+	struct list_head node;
+	kuid_t uid;
+	unsigned int refs;
+	unsigned int requests;
+	unsigned long pages;
+};
+
+/**
+ * struct az_blob_slot - One of the host's request slots.
+ * @id: The transaction id of the request in it; 0 when free.
+ * @addr: The request.
+ * @uses: How often the slot was taken; makes each id unique.
+ * @next_free: The next free slot while this one is free.
+ */
+struct az_blob_slot {
+	u64 id;
+	u64 addr;
+	u64 uses;
+	u32 next_free;
+};
+
+/**
+ * struct az_blob_ids - The driver's own requestor.
+ * @lock: Protects everything here. Taken with interrupts off: the VMBus
+ *        core calls in under its ring lock.
+ * @free: The first free slot; %AZ_BLOB_RQSTOR_SIZE if none.
+ * @slot: The slots.
+ *
+ * The VMBus core's requestor hands a freed id out again at once, so a late
+ * or repeated completion from the host would complete whichever request
+ * holds that id by then. Here the n-th use of slot i has the id
+ * n * %AZ_BLOB_RQSTOR_SIZE + i + 1: a completion for an earlier use of a
+ * slot is unknown, not someone else's.
+ */
+struct az_blob_ids {
+	spinlock_t lock;	/* see @lock above */
+	u32 free;
+	struct az_blob_slot slot[AZ_BLOB_RQSTOR_SIZE];
 };
 
 /**
@@ -141,18 +230,29 @@ struct az_blob_stats {
  * @misc: /dev/azure_blob or /dev/azure_blob<index>.
  * @index: Allocated from az_blob_ida; names the misc device.
  * @name: The misc device's name.
- * @lock: Protects @state, @pending and @nr_pending, and is held across every
- *        send so that remove and suspend can close the channel after it.
- * @state: enum az_blob_state.
+ * @lock: Protects @state, @pending, @nr_pending, @senders, @send_stalled
+ *        and @users, and is held across every send so that remove and
+ *        suspend can close the channel after it.
+ * @state: enum az_blob_state; written under @lock, read locklessly as a hint.
  * @channel_open: The channel is open (probe or resume succeeded).
  * @pending: Requests the host owns.
  * @nr_pending: Length of @pending.
  * @drain_wq: Woken when @pending becomes empty.
+ * @senders: Senders in arrival order; only the first one sends, so that a
+ *           large request is not overtaken forever by small ones.
+ * @send_wq: Woken when the host took packets off the ring, and when the
+ *           first sender leaves.
+ * @host_progress: Bumped by the channel callback after it handled packets.
+ * @send_stalled: The first sender found no room for %AZ_BLOB_SEND_WAIT_MS;
+ *                queued senders give up too until the host makes progress.
+ * @users: struct az_blob_user of each user with requests in flight.
+ * @user_wq: Woken when a request is given back.
  * @free_list: Requests released in softirq context, to be freed by @free_work.
  * @free_work: Unpins and frees @free_list in process context.
  * @pinned_pages: Pages pinned by requests of this device right now.
  * @stats: Counters.
- * @debugfs: hyperv/<name>/ in debugfs.
+ * @debugfs: This device's directory in debugfs.
+ * @ids: Transaction ids of the requests the host holds.
  */
 struct az_blob_device {
 	struct kref kref;
@@ -168,19 +268,28 @@ struct az_blob_device {
 	unsigned int nr_pending;
 	wait_queue_head_t drain_wq;
 
+	struct list_head senders;
+	wait_queue_head_t send_wq;
+	unsigned long host_progress;
+	bool send_stalled;
+
+	struct list_head users;
+	wait_queue_head_t user_wq;
+
 	struct llist_head free_list;
 	struct work_struct free_work;
 
 	atomic_long_t pinned_pages;
 	struct az_blob_stats stats;
 	struct dentry *debugfs;
+	struct az_blob_ids *ids;
 };
 
 /**
  * struct az_blob_span - One user buffer of a request.
  * @addr: User address.
  * @len: Length in bytes; 0 for an absent data buffer.
- * @write: The host may write it, so it is pinned writable and dirtied.
+ * @write: The host may write it: pinned writable, dirtied once sent.
  * @first_page: Index of its first page in &az_blob_request.pages.
  * @nr_pages: Pages (PAGE_SIZE) it spans.
  * @nr_hv_pages: Host pages (HV_HYP_PAGE_SIZE) it spans.
@@ -208,14 +317,18 @@ typedef bool (*az_blob_complete_t)(struct az_blob_request *req);
  * struct az_blob_request - A request, from the ioctl to the host and back.
  * @kref: One reference for the submitter, one for the host while it owns it.
  * @dev: The device; the request holds a reference on it.
+ * @user: The user it is charged to, from admission until it is given back.
  * @node: On &az_blob_device.pending while the host owns the request.
  * @free_node: On &az_blob_device.free_list once released in softirq context.
- * @complete: Called once, in the channel callback or on removal, when the
- *            host gave the request back; @error, @status and @response_len
- *            are set by then. See az_blob_complete_t.
+ * @complete: Called once, in the channel callback or after the channel was
+ *            closed, when the host gave the request back; @error, @status
+ *            and @response_len are set by then. See az_blob_complete_t.
  * @done: Completed by the synchronous @complete.
  * @abandoned: The submitter stopped waiting; protected by the device lock.
- * @error: 0, -EIO for a malformed completion, -ENODEV if the device went.
+ * @sent: Its packet may have reached the host, which may have written the
+ *        writable buffers: they are dirtied when unpinned.
+ * @error: 0, -EIO for a malformed completion, or the error of the closing
+ *         of the channel (-ENODEV removed, -EAGAIN suspended).
  * @status: The host's status.
  * @response_len: Bytes of response the host wrote.
  * @spans: The three buffers, in &enum az_blob_buf order.
@@ -227,11 +340,13 @@ typedef bool (*az_blob_complete_t)(struct az_blob_request *req);
 struct az_blob_request {
 	struct kref kref;
 	struct az_blob_device *dev;
+	struct az_blob_user *user;
 	struct list_head node;
 	struct llist_node free_node;
 	az_blob_complete_t complete;
 	struct completion done;
 	bool abandoned;
+	bool sent;
 
 	int error;
 	u32 status;
@@ -246,11 +361,107 @@ struct az_blob_request {
 
 static DEFINE_IDA(az_blob_ida);
 static struct dentry *az_blob_debugfs_root;
-static bool az_blob_debugfs_root_created;
 
 static void az_blob_device_release(struct kref *kref)
 {
-	kfree(container_of(kref, struct az_blob_device, kref));
+	struct az_blob_device *dev =
+		container_of(kref, struct az_blob_device, kref);
+
+	kvfree(dev->ids);
+	kfree(dev);
+}
+
+/* Every slot free; the generations go on, so no old id matches again. */
+static void az_blob_ids_reset(struct az_blob_ids *ids)
+{
+	unsigned long flags;
+	u32 i;
+
+	spin_lock_irqsave(&ids->lock, flags);
+	for (i = 0; i < AZ_BLOB_RQSTOR_SIZE; i++) {
+		ids->slot[i].id = 0;
+		ids->slot[i].addr = 0;
+		ids->slot[i].next_free = i + 1;
+	}
+	ids->free = 0;
+	spin_unlock_irqrestore(&ids->lock, flags);
+}
+
+static struct az_blob_ids *az_blob_ids_alloc(void)
+{
+	struct az_blob_ids *ids = kvzalloc_obj(*ids, GFP_KERNEL);
+
+	if (ids) {
+		spin_lock_init(&ids->lock);
+		az_blob_ids_reset(ids);
+	}
+	return ids;
+}
+
+/* A new id for @addr, or VMBUS_RQST_ERROR if every slot is taken. */
+static u64 az_blob_ids_get(struct az_blob_ids *ids, u64 addr)
+{
+	struct az_blob_slot *slot;
+	unsigned long flags;
+	u64 id = VMBUS_RQST_ERROR;
+	u32 i;
+
+	spin_lock_irqsave(&ids->lock, flags);
+	i = ids->free;
+	if (i < AZ_BLOB_RQSTOR_SIZE) {
+		slot = &ids->slot[i];
+		ids->free = slot->next_free;
+		slot->uses++;
+		slot->id = slot->uses * AZ_BLOB_RQSTOR_SIZE + i + 1;
+		slot->addr = addr;
+		id = slot->id;
+	}
+	spin_unlock_irqrestore(&ids->lock, flags);
+	return id;
+}
+
+/* The request of @id, whose slot is freed; VMBUS_RQST_ERROR if unknown. */
+static u64 az_blob_ids_put(struct az_blob_ids *ids, u64 id)
+{
+	struct az_blob_slot *slot;
+	unsigned long flags;
+	u64 addr = VMBUS_RQST_ERROR;
+	u32 i;
+
+	if (!id || id == VMBUS_RQST_ERROR)
+		return VMBUS_RQST_ERROR;
+	i = (id - 1) % AZ_BLOB_RQSTOR_SIZE;
+	slot = &ids->slot[i];
+
+	spin_lock_irqsave(&ids->lock, flags);
+	if (slot->id == id) {
+		addr = slot->addr;
+		slot->id = 0;
+		slot->addr = 0;
+		slot->next_free = ids->free;
+		ids->free = i;
+	}
+	spin_unlock_irqrestore(&ids->lock, flags);
+	return addr;
+}
+
+/* &vmbus_channel.next_request_id_callback: called under the ring lock. */
+static u64 az_blob_next_request_id(struct vmbus_channel *chan, u64 addr)
+{
+	struct az_blob_device *dev = chan->channel_callback_context;
+
+	return az_blob_ids_get(dev->ids, addr);
+}
+
+/*
+ * &vmbus_channel.request_addr_callback: the channel callback, and the VMBus
+ * core when a rescind stopped a send after its packet was committed.
+ */
+static u64 az_blob_request_addr(struct vmbus_channel *chan, u64 id)
+{
+	struct az_blob_device *dev = chan->channel_callback_context;
+
+	return az_blob_ids_put(dev->ids, id);
 }
 
 static void az_blob_device_put(struct az_blob_device *dev)
@@ -267,23 +478,19 @@ static unsigned int az_blob_span_pages(u64 addr, u32 len, unsigned int shift)
 	return len ? last - first + 1 : 0;
 }
 
-/**
- * az_blob_check_args() - Validate a request and lay out its buffers.
- * @args: The caller's request, as copied in.
- * @spans: Filled with the three buffers on success.
- *
- * Runs before anything is pinned or allocated.
- *
- * Return: 0, -EINVAL for a malformed request, -E2BIG for one above the
- * host's limits, or -EFAULT for a buffer that cannot be a user address.
+/*
+ * az_blob_check_args() for a kernel whose pages are 1 << @page_shift bytes
+ * (KUnit lays requests out for other page sizes than the running one).
  */
-static int az_blob_check_args(const struct az_blob_request_sync *args,
-			      struct az_blob_span *spans)
+static int __az_blob_check_args(const struct az_blob_request_sync *args,
+				struct az_blob_span *spans,
+				unsigned int page_shift)
 {
 	unsigned int total = 0, first_page = 0;
 	int i;
 
-	if (args->flags || !args->request_len || !args->response_len ||
+	if ((args->flags & ~AZ_BLOB_FLAGS_ALL) ||
+	    !args->request_len || !args->response_len ||
 	    args->data_valid > args->data_len ||
 	    !args->request_buffer || !args->response_buffer ||
 	    (args->data_len && !args->data_buffer))
@@ -297,7 +504,7 @@ static int az_blob_check_args(const struct az_blob_request_sync *args,
 	spans[AZ_BLOB_BUF_DATA] = (struct az_blob_span) {
 		.addr = args->data_len ? args->data_buffer : 0,
 		.len = args->data_len,
-		.write = true,
+		.write = !(args->flags & AZ_BLOB_DATA_HOST_READS),
 	};
 	spans[AZ_BLOB_BUF_REQUEST] = (struct az_blob_span) {
 		.addr = args->request_buffer,
@@ -315,12 +522,13 @@ static int az_blob_check_args(const struct az_blob_request_sync *args,
 
 		if (!s->len)
 			continue;
-		if (addr != s->addr || check_add_overflow(addr, s->len, &end))
+		if (addr != s->addr || check_add_overflow(addr, s->len, &end) ||
+		    !access_ok((void __user *)addr, s->len))
 			return -EFAULT;
 
 		s->nr_hv_pages = az_blob_span_pages(s->addr, s->len,
 						    HV_HYP_PAGE_SHIFT);
-		s->nr_pages = az_blob_span_pages(s->addr, s->len, PAGE_SHIFT);
+		s->nr_pages = az_blob_span_pages(s->addr, s->len, page_shift);
 		s->first_page = first_page;
 		first_page += s->nr_pages;
 		total += s->nr_hv_pages;
@@ -330,38 +538,80 @@ static int az_blob_check_args(const struct az_blob_request_sync *args,
 }
 
 /**
- * az_blob_fill_range() - Build the GPA range and the buffers' offsets in it.
- * @req: A request whose pages are all pinned.
- * @pfns: Room for @req->nr_hv_pages host PFNs.
+ * az_blob_check_args() - Validate a request and lay out its buffers.
+ * @args: The caller's request, as copied in.
+ * @spans: Filled with the three buffers on success.
  *
- * The range is the data, request and response buffers' pages in this order;
- * each buffer's offset counts from the start of the range.
+ * Runs before anything is pinned or allocated.
+ *
+ * Return: 0, -EINVAL for a malformed request, -E2BIG for one above the
+ * host's limits, or -EFAULT for a buffer that cannot be a user address.
  */
-static void az_blob_fill_range(struct az_blob_request *req, u64 *pfns)
+static int az_blob_check_args(const struct az_blob_request_sync *args,
+			      struct az_blob_span *spans)
 {
-	u32 offsets[AZ_BLOB_NR_BUFS] = { };
+	return __az_blob_check_args(args, spans, PAGE_SHIFT);
+}
+
+/* The host PFN of the first 4 KiB of kernel page @index of a request. */
+typedef u64 (*az_blob_page_hvpfn_t)(const void *ctx, unsigned int index);
+
+/**
+ * __az_blob_fill_range() - Build the GPA range and the buffers' offsets.
+ * @spans: The three buffers, laid out for 1 << @page_shift byte pages.
+ * @page_shift: PAGE_SHIFT of the kernel the pages belong to.
+ * @hvpfn: Gives the host PFN of each of the request's kernel pages.
+ * @ctx: Passed to @hvpfn.
+ * @pfns: Room for the host PFNs of all three buffers.
+ * @offsets: Set to each buffer's offset in the range.
+ *
+ * The range is the data, request and response buffers' host pages in this
+ * order; each buffer's offset counts from the start of the range. A kernel
+ * page larger than a host page contributes only the host pages the buffer
+ * touches.
+ */
+static void __az_blob_fill_range(const struct az_blob_span *spans,
+				 unsigned int page_shift,
+				 az_blob_page_hvpfn_t hvpfn, const void *ctx,
+				 u64 *pfns, u32 *offsets)
+{
+	u64 page_mask = ~((1ULL << page_shift) - 1);
 	unsigned int n = 0;
 	unsigned int i, j;
 
 	for (i = 0; i < AZ_BLOB_NR_BUFS; i++) {
-		const struct az_blob_span *s = &req->spans[i];
-		u64 base = s->addr & PAGE_MASK;
+		const struct az_blob_span *s = &spans[i];
+		u64 base = s->addr & page_mask;
 
+		offsets[i] = 0;
 		if (!s->len)
 			continue;
 		offsets[i] = n * HV_HYP_PAGE_SIZE + offset_in_hvpage(s->addr);
 		for (j = 0; j < s->nr_hv_pages; j++) {
 			u64 hva = (s->addr & HV_HYP_PAGE_MASK) +
 				  (u64)j * HV_HYP_PAGE_SIZE;
-			struct page *page;
 
-			page = req->pages[s->first_page +
-					  ((hva - base) >> PAGE_SHIFT)];
-			pfns[n++] = page_to_hvpfn(page) +
-				    ((hva & ~PAGE_MASK) >> HV_HYP_PAGE_SHIFT);
+			pfns[n++] = hvpfn(ctx, s->first_page +
+					  ((hva - base) >> page_shift)) +
+				    ((hva & ~page_mask) >> HV_HYP_PAGE_SHIFT);
 		}
 	}
+}
 
+static u64 az_blob_request_hvpfn(const void *ctx, unsigned int index)
+{
+	const struct az_blob_request *req = ctx;
+
+	return page_to_hvpfn(req->pages[index]);
+}
+
+/* The range of a request whose pages are all pinned, and its offsets. */
+static void az_blob_fill_range(struct az_blob_request *req, u64 *pfns)
+{
+	u32 offsets[AZ_BLOB_NR_BUFS];
+
+	__az_blob_fill_range(req->spans, PAGE_SHIFT, az_blob_request_hvpfn,
+			     req, pfns, offsets);
 	req->pkt.data_buffer_offset = cpu_to_le32(offsets[AZ_BLOB_BUF_DATA]);
 	req->pkt.request_buffer_offset =
 		cpu_to_le32(offsets[AZ_BLOB_BUF_REQUEST]);
@@ -369,6 +619,7 @@ static void az_blob_fill_range(struct az_blob_request *req, u64 *pfns)
 		cpu_to_le32(offsets[AZ_BLOB_BUF_RESPONSE]);
 }
 
+/* Only pages the host had and may have written are dirtied. */
 static void az_blob_unpin(struct az_blob_request *req)
 {
 	int i;
@@ -379,10 +630,8 @@ static void az_blob_unpin(struct az_blob_request *req)
 
 		if (!s->nr_pinned)
 			continue;
-		if (s->write)
-			unpin_user_pages_dirty_lock(pages, s->nr_pinned, true);
-		else
-			unpin_user_pages(pages, s->nr_pinned);
+		unpin_user_pages_dirty_lock(pages, s->nr_pinned,
+					    s->write && req->sent);
 		atomic_long_sub(s->nr_pinned, &req->dev->pinned_pages);
 		s->nr_pinned = 0;
 	}
@@ -446,6 +695,7 @@ az_blob_request_alloc(struct az_blob_device *dev,
 	struct az_blob_request *req;
 	int i;
 
+	/* Sized by the caller: ENOMEM, not a warning, if it is too much. */
 	req = kvzalloc(struct_size(req, pages, nr_pages),
 		       GFP_KERNEL | __GFP_NOWARN);
 	if (!req)
@@ -474,6 +724,29 @@ az_blob_request_alloc(struct az_blob_device *dev,
 	return req;
 }
 
+/*
+ * What GUP says of a buffer, as the ioctl documents it: a fatal signal, no
+ * memory, a page to retry, a DAX mapping; anything else is a bad buffer.
+ */
+static int az_blob_pin_errno(int ret)
+{
+	switch (ret) {
+	case -EINTR:
+	case -ENOMEM:
+	case -EAGAIN:
+	case -EOPNOTSUPP:
+		return ret;
+	default:
+		return -EFAULT;
+	}
+}
+
+/*
+ * The host may hold a request for as long as it likes, so its pins are
+ * long-term ones: pages are migrated out of CMA and movable zones first,
+ * and the kernel refuses what it cannot pin for long (fsdax, and from 6.5
+ * writable shared mappings of files that need dirty tracking).
+ */
 static int az_blob_pin(struct az_blob_request *req)
 {
 	int i;
@@ -481,8 +754,10 @@ static int az_blob_pin(struct az_blob_request *req)
 	for (i = 0; i < AZ_BLOB_NR_BUFS; i++) {
 		struct az_blob_span *s = &req->spans[i];
 		unsigned long start = s->addr & PAGE_MASK;
-		unsigned int gup_flags = s->write ? FOLL_WRITE : 0;
+		unsigned int gup_flags = FOLL_LONGTERM;
 
+		if (s->write)
+			gup_flags |= FOLL_WRITE;
 		while (s->nr_pinned < s->nr_pages) {
 			int ret;
 
@@ -492,8 +767,10 @@ static int az_blob_pin(struct az_blob_request *req)
 						  gup_flags,
 						  &req->pages[s->first_page +
 							      s->nr_pinned]);
-			if (ret <= 0)
-				return ret == -ENOMEM ? -ENOMEM : -EFAULT;
+			if (!ret)
+				return -EFAULT;
+			if (ret < 0)
+				return az_blob_pin_errno(ret);
 			s->nr_pinned += ret;
 			atomic_long_add(ret, &req->dev->pinned_pages);
 		}
@@ -502,12 +779,200 @@ static int az_blob_pin(struct az_blob_request *req)
 }
 
 /* Caller holds dev->lock. */
+static int az_blob_state_errno(struct az_blob_device *dev)
+{
+	switch (dev->state) {
+	case AZ_BLOB_RUNNING:
+		return 0;
+	case AZ_BLOB_SUSPENDED:
+		return -EAGAIN;
+	default:
+		return -ENODEV;
+	}
+}
+
+/* Caller holds dev->lock. */
+static struct az_blob_user *az_blob_user_find(struct az_blob_device *dev,
+					      kuid_t uid)
+{
+	struct az_blob_user *user;
+
+	list_for_each_entry(user, &dev->users, node)
+		if (uid_eq(user->uid, uid))
+			return user;
+	return NULL;
+}
+
+/* Caller holds dev->lock. */
+static void az_blob_user_put(struct az_blob_user *user)
+{
+	if (--user->refs)
+		return;
+	list_del(&user->node);
+	kfree(user);
+}
+
+/*
+ * Charges @req to @user if the user's bounds allow it (a user with nothing
+ * in flight always may). Returns true when the wait is over: charged, or
+ * the device stopped running.
+ */
+static bool az_blob_user_charge(struct az_blob_device *dev,
+				struct az_blob_user *user,
+				struct az_blob_request *req)
+{
+	bool done = true;
+
+	spin_lock_bh(&dev->lock);
+	if (dev->state != AZ_BLOB_RUNNING) {
+		/* Not charged: the caller returns the state's errno. */
+	} else if (user->requests < AZ_BLOB_USER_MAX_REQUESTS &&
+		   (!user->requests ||
+		    user->pages + req->nr_pages <= AZ_BLOB_USER_MAX_PAGES)) {
+		user->requests++;
+		user->pages += req->nr_pages;
+		req->user = user;
+	} else {
+		done = false;
+	}
+	spin_unlock_bh(&dev->lock);
+	return done;
+}
+
+/**
+ * az_blob_admit() - Charge a request to the calling user.
+ * @dev: The device.
+ * @req: The request, not yet pinned.
+ *
+ * Waits, killable and freezable, while the user's own requests in flight
+ * reach %AZ_BLOB_USER_MAX_REQUESTS or %AZ_BLOB_USER_MAX_PAGES; a single
+ * request is always admitted when the user has none in flight.
+ *
+ * Return: 0, -ENOMEM, -EINTR on a fatal signal, -ENODEV or -EAGAIN if the
+ * device went away or was suspended meanwhile.
+ */
+static int az_blob_admit(struct az_blob_device *dev,
+			 struct az_blob_request *req)
+{
+	struct az_blob_user *user, *spare;
+	kuid_t uid = current_uid();
+	int ret;
+
+	spare = kzalloc_obj(*spare, GFP_KERNEL);
+	if (!spare)
+		return -ENOMEM;
+
+	spin_lock_bh(&dev->lock);
+	user = az_blob_user_find(dev, uid);
+	if (!user) {
+		user = spare;
+		spare = NULL;
+		user->uid = uid;
+		list_add(&user->node, &dev->users);
+	}
+	user->refs++;
+	spin_unlock_bh(&dev->lock);
+	kfree(spare);
+
+	ret = wait_event_state(dev->user_wq,
+			       az_blob_user_charge(dev, user, req),
+			       (TASK_KILLABLE | TASK_FREEZABLE));
+
+	spin_lock_bh(&dev->lock);
+	if (ret)
+		ret = -EINTR;
+	else if (!req->user)
+		ret = az_blob_state_errno(dev);
+	/* A charged request takes over the waiter's reference. */
+	if (!req->user)
+		az_blob_user_put(user);
+	spin_unlock_bh(&dev->lock);
+	return ret;
+}
+
+/* The host gave the request back, or it was never sent. Holds dev->lock. */
+static void az_blob_unadmit(struct az_blob_device *dev,
+			    struct az_blob_request *req)
+{
+	struct az_blob_user *user = req->user;
+
+	if (!user)
+		return;
+	req->user = NULL;
+	user->requests--;
+	user->pages -= req->nr_pages;
+	az_blob_user_put(user);
+	if (wq_has_sleeper(&dev->user_wq))
+		wake_up_all(&dev->user_wq);
+}
+
+/* Caller holds dev->lock. */
 static void az_blob_pending_del(struct az_blob_device *dev,
 				struct az_blob_request *req)
 {
 	list_del_init(&req->node);
-	if (!--dev->nr_pending)
+	WRITE_ONCE(dev->nr_pending, dev->nr_pending - 1);
+	if (!dev->nr_pending)
 		wake_up_all(&dev->drain_wq);
+}
+
+/*
+ * Put the packet into the ring; the caller holds dev->lock and is the first
+ * sender. Returns -EAGAIN if the ring or the requestor is full.
+ */
+static int az_blob_send_locked(struct az_blob_device *dev,
+			       struct az_blob_request *req,
+			       struct vmbus_packet_mpb_array *desc,
+			       u32 desc_size)
+{
+	int ret;
+
+	/* The host's reference: it may complete before we return. */
+	kref_get(&req->kref);
+	list_add_tail(&req->node, &dev->pending);
+	WRITE_ONCE(dev->nr_pending, dev->nr_pending + 1);
+	req->sent = true;
+	ret = vmbus_sendpacket_mpb_desc(dev->hdev->channel, desc, desc_size,
+					&req->pkt, sizeof(req->pkt),
+					(unsigned long)req);
+	/*
+	 * -ENODEV: rescinded. hv_ringbuffer_write() may have committed the
+	 * packet before it saw the rescind, and the host may have taken it
+	 * and even completed it already (the callback then waits for our
+	 * lock). Either way the request stays the host's until it is
+	 * completed or remove closes the channel and fails it.
+	 */
+	if (!ret || ret == -ENODEV) {
+		atomic64_inc(&dev->stats.submitted);
+		return 0;
+	}
+
+	/* Nothing was committed: no id, the host never saw it. */
+	req->sent = false;
+	az_blob_pending_del(dev, req);
+	/* Not the last reference: the submitter holds one. */
+	kref_put(&req->kref, az_blob_request_release_deferred);
+	if (ret == -EAGAIN)
+		atomic64_inc(&dev->stats.ring_full);
+	return ret;
+}
+
+/* Caller holds dev->lock. */
+static bool az_blob_first_sender(struct az_blob_device *dev,
+				 struct list_head *me)
+{
+	return dev->senders.next == me;
+}
+
+static bool az_blob_send_turn(struct az_blob_device *dev,
+			      struct list_head *me)
+{
+	bool turn;
+
+	spin_lock_bh(&dev->lock);
+	turn = az_blob_first_sender(dev, me) || dev->state != AZ_BLOB_RUNNING;
+	spin_unlock_bh(&dev->lock);
+	return turn;
 }
 
 /**
@@ -515,14 +980,26 @@ static void az_blob_pending_del(struct az_blob_device *dev,
  * @dev: The device.
  * @req: The request; on success the host holds a reference to it.
  *
+ * Senders queue in arrival order and only the first one sends. When the
+ * ring or the host's requestor is full, it asks the host (pending_send_sz)
+ * to signal once there is room for its packet, and waits for the channel
+ * callback, which runs on that signal as on completions. After
+ * %AZ_BLOB_SEND_WAIT_MS without either it gives up with -EBUSY, and so
+ * does every sender after it whose packet does not fit at its turn, until
+ * the host makes progress again.
+ *
  * Return: 0, -ENODEV or -EAGAIN if the device is gone or suspended, -EBUSY
  * if the ring stayed full, -EINTR on a fatal signal, -ENOMEM.
  */
 static int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(AZ_BLOB_SEND_WAIT_MS);
+	struct vmbus_channel *chan = dev->hdev->channel;
 	struct vmbus_packet_mpb_array *desc;
+	bool asked = false;
+	struct list_head me;
+	unsigned long progress;
 	u32 desc_size;
+	long left;
 	int ret;
 
 	desc_size = struct_size(desc, range.pfn_array, req->nr_hv_pages);
@@ -534,62 +1011,85 @@ static int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 	desc->range.len = req->nr_hv_pages * HV_HYP_PAGE_SIZE;
 	az_blob_fill_range(req, desc->range.pfn_array);
 
+	spin_lock_bh(&dev->lock);
+	list_add_tail(&me, &dev->senders);
 	for (;;) {
-		spin_lock_bh(&dev->lock);
-		if (dev->state != AZ_BLOB_RUNNING) {
-			ret = dev->state == AZ_BLOB_GONE ? -ENODEV : -EAGAIN;
-			spin_unlock_bh(&dev->lock);
+		ret = az_blob_state_errno(dev);
+		if (ret)
 			break;
+		if (!az_blob_first_sender(dev, &me)) {
+			spin_unlock_bh(&dev->lock);
+			ret = wait_event_state(dev->send_wq,
+					       az_blob_send_turn(dev, &me),
+					       (TASK_KILLABLE | TASK_FREEZABLE));
+			spin_lock_bh(&dev->lock);
+			if (ret) {
+				ret = -EINTR;
+				break;
+			}
+			continue;
 		}
-		/* The host's reference: it may complete before we return. */
-		kref_get(&req->kref);
-		list_add_tail(&req->node, &dev->pending);
-		dev->nr_pending++;
-		ret = vmbus_sendpacket_mpb_desc(dev->hdev->channel, desc,
-						desc_size, &req->pkt,
-						sizeof(req->pkt),
-						(unsigned long)req);
-		if (ret) {
-			az_blob_pending_del(dev, req);
-			/* Not the last reference: the submitter holds one. */
-			kref_put(&req->kref, az_blob_request_release_deferred);
-		}
-		spin_unlock_bh(&dev->lock);
 
+		progress = READ_ONCE(dev->host_progress);
+		ret = az_blob_send_locked(dev, req, desc, desc_size);
 		if (ret != -EAGAIN)
 			break;
-		/* The ring or the requestor is full: the host will drain it. */
-		if (time_after(jiffies, deadline)) {
+		if (dev->send_stalled) {
 			ret = -EBUSY;
 			break;
 		}
-		schedule_timeout_killable(1);
-		if (fatal_signal_pending(current)) {
+		if (!asked) {
+			/*
+			 * The host signals when the packet and its trailer
+			 * fit. It may have made room before it could see the
+			 * request: look once more.
+			 */
+			set_channel_pending_send_size(chan,
+						      ALIGN(desc_size + sizeof(req->pkt),
+							    sizeof(u64)) + sizeof(u64));
+			/* pending_send_sz before the ring's indices */
+			virt_mb();
+			asked = true;
+			continue;
+		}
+		/* Bounded, so killable is enough for the freezer. */
+		spin_unlock_bh(&dev->lock);
+		left = wait_event_killable_timeout(dev->send_wq,
+						   READ_ONCE(dev->host_progress) != progress ||
+						   READ_ONCE(dev->state) != AZ_BLOB_RUNNING,
+						   msecs_to_jiffies(AZ_BLOB_SEND_WAIT_MS));
+		spin_lock_bh(&dev->lock);
+		if (left < 0) {
 			ret = -EINTR;
 			break;
 		}
+		if (!left && READ_ONCE(dev->host_progress) == progress) {
+			dev->send_stalled = true;
+			ret = -EBUSY;
+			break;
+		}
 	}
+	list_del(&me);
+	if (asked)
+		set_channel_pending_send_size(chan, 0);
+	spin_unlock_bh(&dev->lock);
+	/* The next sender's turn. */
+	wake_up_all(&dev->send_wq);
 
 	kvfree(desc);
-	if (!ret)
-		atomic64_inc(&dev->stats.submitted);
 	return ret;
 }
 
-static int az_blob_wait(struct az_blob_request *req, u32 timeout_ms)
+/*
+ * No timer: the host enforces the caller's timeout and completes the
+ * request. Only a fatal signal ends the wait early, and the freezer may
+ * freeze the caller here.
+ */
+static int az_blob_wait(struct az_blob_request *req)
 {
-	unsigned long limit;
-	long left;
-
-	if (!timeout_ms)
-		return wait_for_completion_killable(&req->done) ? -EINTR : 0;
-
-	limit = msecs_to_jiffies(timeout_ms) +
-		msecs_to_jiffies(AZ_BLOB_TIMEOUT_GRACE_MS);
-	left = wait_for_completion_killable_timeout(&req->done, limit);
-	if (left < 0)
-		return -EINTR;
-	return left ? 0 : -ETIMEDOUT;
+	return wait_for_completion_state(&req->done,
+					 TASK_KILLABLE | TASK_FREEZABLE) ?
+		-EINTR : 0;
 }
 
 /*
@@ -632,28 +1132,35 @@ static long az_blob_ioctl_request(struct az_blob_device *dev,
 	if (!req)
 		return -ENOMEM;
 
-	ret = az_blob_pin(req);
+	ret = az_blob_admit(dev, req);
+	if (!ret)
+		ret = az_blob_pin(req);
 	if (!ret)
 		ret = az_blob_send(dev, req);
-	if (!ret) {
-		ret = az_blob_wait(req, args.timeout);
-		if (ret && az_blob_abandon(dev, req)) {
-			/* The host still owns the request and its pages. */
-			atomic64_inc(&dev->stats.abandoned);
-		} else {
-			/* Given back: the host's reference is ours too. */
-			kref_put(&req->kref, az_blob_request_release);
-			ret = req->error;
-		}
-		if (!ret) {
-			args.response.status = req->status;
-			args.response.response_len = req->response_len;
-			if (copy_to_user(&uargs->response, &args.response,
-					 sizeof(args.response)))
-				ret = -EFAULT;
-		}
+	if (ret) {
+		spin_lock_bh(&dev->lock);
+		az_blob_unadmit(dev, req);
+		spin_unlock_bh(&dev->lock);
+		goto out;
 	}
 
+	ret = az_blob_wait(req);
+	if (ret && az_blob_abandon(dev, req)) {
+		/* The process is dying; the host still owns the pages. */
+		atomic64_inc(&dev->stats.abandoned);
+		goto out;
+	}
+	/* Given back: the host's reference is ours too. */
+	kref_put(&req->kref, az_blob_request_release);
+	ret = req->error;
+	if (!ret) {
+		args.response.status = req->status;
+		args.response.response_len = req->response_len;
+		if (copy_to_user(&uargs->response, &args.response,
+				 sizeof(args.response)))
+			ret = -EFAULT;
+	}
+out:
 	kref_put(&req->kref, az_blob_request_release);
 	return ret;
 }
@@ -715,6 +1222,7 @@ static void az_blob_give_back(struct az_blob_device *dev,
 
 	spin_lock_bh(&dev->lock);
 	az_blob_pending_del(dev, req);
+	az_blob_unadmit(dev, req);
 	req->error = error;
 	req->status = status;
 	req->response_len = response_len;
@@ -727,13 +1235,15 @@ static void az_blob_give_back(struct az_blob_device *dev,
 
 /**
  * az_blob_check_completion() - Read a completion the host sent.
- * @desc: The packet, as copied out of the ring by the VMBus core.
+ * @desc: A completion packet, as copied out of the ring by the VMBus core.
  * @response_cap: Length of the request's response buffer.
  * @status: Set to the host's status.
  * @response_len: Set to the host's response length.
  *
- * Return: 0, or -EIO if the packet is not a completion, is too short, or
- * claims more response than the buffer holds.
+ * A completion longer than ours is accepted: the host may add fields.
+ *
+ * Return: 0, or -EIO if the packet is too short or claims more response
+ * than the buffer holds.
  */
 static int az_blob_check_completion(const struct vmpacket_descriptor *desc,
 				    u32 response_cap, u32 *status,
@@ -741,7 +1251,7 @@ static int az_blob_check_completion(const struct vmpacket_descriptor *desc,
 {
 	const struct az_blob_vsp_completion *cmp;
 
-	if (desc->type != VM_PKT_COMP || hv_pkt_datalen(desc) < sizeof(*cmp))
+	if (hv_pkt_datalen(desc) < sizeof(*cmp))
 		return -EIO;
 	cmp = hv_pkt_data(desc);
 	*status = le32_to_cpu(cmp->error);
@@ -757,7 +1267,18 @@ static void az_blob_on_packet(struct az_blob_device *dev,
 	int error;
 	u64 addr;
 
-	addr = vmbus_request_addr(dev->hdev->channel, desc->trans_id);
+	/*
+	 * Only a completion gives a request back: looking up the id frees
+	 * it, so any other packet must not even look.
+	 */
+	if (desc->type != VM_PKT_COMP) {
+		atomic64_inc(&dev->stats.not_completion);
+		dev_warn_ratelimited(&dev->hdev->device,
+				     "dropped a packet of type %u\n", desc->type);
+		return;
+	}
+
+	addr = az_blob_ids_put(dev->ids, desc->trans_id);
 	if (addr == VMBUS_RQST_ERROR || !addr) {
 		atomic64_inc(&dev->stats.unknown_id);
 		dev_warn_ratelimited(&dev->hdev->device,
@@ -773,9 +1294,8 @@ static void az_blob_on_packet(struct az_blob_device *dev,
 	if (error) {
 		atomic64_inc(&dev->stats.bad_packet);
 		dev_warn_ratelimited(&dev->hdev->device,
-				     "malformed completion: type %u, %u bytes, response %u of %u\n",
-				     desc->type, hv_pkt_datalen(desc),
-				     response_len, cap);
+				     "malformed completion: %u bytes, response %u of %u\n",
+				     hv_pkt_datalen(desc), response_len, cap);
 		status = 0;
 		response_len = 0;
 	} else {
@@ -784,18 +1304,42 @@ static void az_blob_on_packet(struct az_blob_device *dev,
 	az_blob_give_back(dev, req, error, status, response_len);
 }
 
-/* Called by the VMBus core in softirq context. */
+/*
+ * Called by the VMBus core in softirq context. Yields after
+ * %AZ_BLOB_CALLBACK_MS; the core calls again for what is left.
+ */
 static void az_blob_on_channel(void *context)
 {
+	unsigned long limit = jiffies + msecs_to_jiffies(AZ_BLOB_CALLBACK_MS);
 	struct az_blob_device *dev = context;
+	struct vmbus_channel *chan = dev->hdev->channel;
 	const struct vmpacket_descriptor *desc;
+	bool any = false;
 
-	foreach_vmbus_pkt(desc, dev->hdev->channel)
+	foreach_vmbus_pkt(desc, chan) {
+		/* Before the packet: it is consumed only by the next step. */
+		if (any && time_after(jiffies, limit)) {
+			hv_pkt_iter_close(chan);
+			break;
+		}
+		any = true;
 		az_blob_on_packet(dev, desc);
+	}
+
+	/*
+	 * Completions, or the host's signal that the send ring has the room
+	 * a waiting sender asked for: either way, wake the senders.
+	 */
+	spin_lock_bh(&dev->lock);
+	WRITE_ONCE(dev->host_progress, dev->host_progress + 1);
+	dev->send_stalled = false;
+	spin_unlock_bh(&dev->lock);
+	if (wq_has_sleeper(&dev->send_wq))
+		wake_up_all(&dev->send_wq);
 }
 
-/* After vmbus_close(): the host can no longer complete anything. */
-static void az_blob_fail_pending(struct az_blob_device *dev)
+/* After vmbus_close(): the host no longer touches any request's pages. */
+static void az_blob_fail_pending(struct az_blob_device *dev, int error)
 {
 	struct az_blob_request *req;
 
@@ -806,7 +1350,8 @@ static void az_blob_fail_pending(struct az_blob_device *dev)
 		spin_unlock_bh(&dev->lock);
 		if (!req)
 			break;
-		az_blob_give_back(dev, req, -ENODEV, 0, 0);
+		atomic64_inc(&dev->stats.failed);
+		az_blob_give_back(dev, req, error, 0, 0);
 	}
 	/* Releases queued by the channel callback before it was closed. */
 	flush_work(&dev->free_work);
@@ -818,9 +1363,11 @@ static int az_blob_connect(struct az_blob_device *dev)
 	int ret;
 
 	chan->max_pkt_size = AZ_BLOB_MAX_PKT_SIZE;
-	chan->rqstor_size = AZ_BLOB_RQSTOR_SIZE;
-	chan->next_request_id_callback = vmbus_next_request_id;
-	chan->request_addr_callback = vmbus_request_addr;
+	/* Our own requestor (struct az_blob_ids), not the core's. */
+	chan->rqstor_size = 0;
+	chan->next_request_id_callback = az_blob_next_request_id;
+	chan->request_addr_callback = az_blob_request_addr;
+	az_blob_ids_reset(dev->ids);
 
 	ret = vmbus_open(chan, AZ_BLOB_RING_SIZE, AZ_BLOB_RING_SIZE, NULL, 0,
 			 az_blob_on_channel, dev);
@@ -838,6 +1385,33 @@ static void az_blob_disconnect(struct az_blob_device *dev)
 	}
 }
 
+/**
+ * az_blob_quiesce() - Stop the device, the same way for remove and suspend.
+ * @dev: The device.
+ * @state: %AZ_BLOB_GONE or %AZ_BLOB_SUSPENDED.
+ * @error: What the requests the host did not complete end with.
+ *
+ * No new request is sent after the state changes. Unless the channel was
+ * rescinded, the host gets %AZ_BLOB_DRAIN_MS to complete what it holds;
+ * then the channel is closed, after which the host no longer touches any
+ * request's pages, and the rest fail with @error.
+ */
+static void az_blob_quiesce(struct az_blob_device *dev,
+			    enum az_blob_state state, int error)
+{
+	spin_lock_bh(&dev->lock);
+	WRITE_ONCE(dev->state, state);
+	spin_unlock_bh(&dev->lock);
+	wake_up_all(&dev->send_wq);
+	wake_up_all(&dev->user_wq);
+
+	if (dev->channel_open && !dev->hdev->channel->rescind)
+		wait_event_timeout(dev->drain_wq, !READ_ONCE(dev->nr_pending),
+				   msecs_to_jiffies(AZ_BLOB_DRAIN_MS));
+	az_blob_disconnect(dev);
+	az_blob_fail_pending(dev, error);
+}
+
 static int az_blob_stats_show(struct seq_file *s, void *unused)
 {
 	struct az_blob_device *dev = s->private;
@@ -852,8 +1426,12 @@ static int az_blob_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "submitted %lld\n", atomic64_read(&dev->stats.submitted));
 	seq_printf(s, "completed %lld\n", atomic64_read(&dev->stats.completed));
 	seq_printf(s, "abandoned %lld\n", atomic64_read(&dev->stats.abandoned));
+	seq_printf(s, "failed %lld\n", atomic64_read(&dev->stats.failed));
 	seq_printf(s, "unknown_id %lld\n", atomic64_read(&dev->stats.unknown_id));
 	seq_printf(s, "bad_packet %lld\n", atomic64_read(&dev->stats.bad_packet));
+	seq_printf(s, "not_completion %lld\n",
+		   atomic64_read(&dev->stats.not_completion));
+	seq_printf(s, "ring_full %lld\n", atomic64_read(&dev->stats.ring_full));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(az_blob_stats);
@@ -864,13 +1442,16 @@ static int az_blob_probe(struct hv_device *hdev,
 	struct az_blob_device *dev;
 	int ret;
 
-	/* The host reads guest pages directly; an isolated VM cannot share them. */
+	/*
+	 * The host reads guest pages directly; an isolated VM cannot share
+	 * them. -ENODEV: the driver core adds no line of its own.
+	 */
 	if (hv_is_isolation_supported()) {
 		dev_err(&hdev->device, "not supported in an isolated VM\n");
-		return -EOPNOTSUPP;
+		return -ENODEV;
 	}
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = kzalloc_obj(*dev, GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
 	kref_init(&dev->kref);
@@ -878,9 +1459,18 @@ static int az_blob_probe(struct hv_device *hdev,
 	spin_lock_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->pending);
 	init_waitqueue_head(&dev->drain_wq);
+	INIT_LIST_HEAD(&dev->senders);
+	init_waitqueue_head(&dev->send_wq);
+	INIT_LIST_HEAD(&dev->users);
+	init_waitqueue_head(&dev->user_wq);
 	init_llist_head(&dev->free_list);
 	INIT_WORK(&dev->free_work, az_blob_free_work);
 	hv_set_drvdata(hdev, dev);
+	dev->ids = az_blob_ids_alloc();
+	if (!dev->ids) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
 
 	ret = az_blob_connect(dev);
 	if (ret) {
@@ -927,14 +1517,9 @@ static void az_blob_remove(struct hv_device *hdev)
 {
 	struct az_blob_device *dev = hv_get_drvdata(hdev);
 
-	/* No new send after this; open files see -ENODEV from now on. */
-	spin_lock_bh(&dev->lock);
-	dev->state = AZ_BLOB_GONE;
-	spin_unlock_bh(&dev->lock);
-
+	/* Open files see -ENODEV from the state change on. */
 	misc_deregister(&dev->misc);
-	az_blob_disconnect(dev);
-	az_blob_fail_pending(dev);
+	az_blob_quiesce(dev, AZ_BLOB_GONE, -ENODEV);
 
 	debugfs_remove(dev->debugfs);
 	ida_free(&az_blob_ida, dev->index);
@@ -943,32 +1528,13 @@ static void az_blob_remove(struct hv_device *hdev)
 	az_blob_device_put(dev);
 }
 
+/*
+ * Hibernation: what the host does not complete within the drain time ends
+ * with -EAGAIN, so that suspend never fails because of a slow host.
+ */
 static int az_blob_suspend(struct hv_device *hdev)
 {
-	struct az_blob_device *dev = hv_get_drvdata(hdev);
-	unsigned int left;
-
-	spin_lock_bh(&dev->lock);
-	dev->state = AZ_BLOB_SUSPENDED;
-	spin_unlock_bh(&dev->lock);
-
-	wait_event_timeout(dev->drain_wq, !READ_ONCE(dev->nr_pending),
-			   msecs_to_jiffies(AZ_BLOB_DRAIN_MS));
-
-	spin_lock_bh(&dev->lock);
-	left = dev->nr_pending;
-	if (left)
-		dev->state = AZ_BLOB_RUNNING;
-	spin_unlock_bh(&dev->lock);
-
-	if (left) {
-		dev_err(&hdev->device,
-			"host still owns %u requests, cannot hibernate\n", left);
-		return -EBUSY;
-	}
-
-	az_blob_disconnect(dev);
-	flush_work(&dev->free_work);
+	az_blob_quiesce(hv_get_drvdata(hdev), AZ_BLOB_SUSPENDED, -EAGAIN);
 	return 0;
 }
 
@@ -978,15 +1544,13 @@ static int az_blob_resume(struct hv_device *hdev)
 	int ret;
 
 	ret = az_blob_connect(dev);
-	if (ret) {
-		dev_err(&hdev->device, "cannot reopen the channel: %d\n", ret);
-		return ret;
-	}
-
 	spin_lock_bh(&dev->lock);
-	dev->state = AZ_BLOB_RUNNING;
+	WRITE_ONCE(dev->state, ret ? AZ_BLOB_GONE : AZ_BLOB_RUNNING);
+	dev->send_stalled = false;
 	spin_unlock_bh(&dev->lock);
-	return 0;
+	if (ret)
+		dev_err(&hdev->device, "cannot reopen the channel: %d\n", ret);
+	return ret;
 }
 
 static const struct hv_vmbus_device_id az_blob_id_table[] = {
@@ -1012,33 +1576,24 @@ static int __init az_blob_init(void)
 {
 	int ret;
 
-	/* The VMBus core owns "hyperv" when it has one (HYPERV_TESTING). */
-	az_blob_debugfs_root = debugfs_lookup("hyperv", NULL);
-	if (!az_blob_debugfs_root) {
-		az_blob_debugfs_root = debugfs_create_dir("hyperv", NULL);
-		az_blob_debugfs_root_created = true;
-	}
+	/*
+	 * hyperv/<device>/ in debugfs. The VMBus core owns "hyperv" when it
+	 * has one (HYPERV_TESTING); our devices then go to a root of ours.
+	 */
+	az_blob_debugfs_root = debugfs_create_dir("hyperv", NULL);
+	if (IS_ERR(az_blob_debugfs_root))
+		az_blob_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
 
 	ret = vmbus_driver_register(&az_blob_drv);
 	if (ret)
-		goto err_debugfs;
-	return 0;
-
-err_debugfs:
-	if (az_blob_debugfs_root_created)
 		debugfs_remove(az_blob_debugfs_root);
-	else
-		dput(az_blob_debugfs_root);
 	return ret;
 }
 
 static void __exit az_blob_exit(void)
 {
 	vmbus_driver_unregister(&az_blob_drv);
-	if (az_blob_debugfs_root_created)
-		debugfs_remove(az_blob_debugfs_root);
-	else
-		dput(az_blob_debugfs_root);
+	debugfs_remove(az_blob_debugfs_root);
 }
 
 module_init(az_blob_init);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for the pure parts of hv_azure_blob: request validation, the
- * layout of the GPA range, and the checks on what the host sends back.
- * Included by hv_azure_blob.c so that its static functions can be tested.
+ * KUnit tests for hv_azure_blob: request validation, the layout of the GPA
+ * range for 4 KiB and 64 KiB pages, the checks on what the host sends back,
+ * the driver's own transaction ids, and the hand-over of a request between
+ * its submitter and the host (completion, abandon, give-back, per-user
+ * accounting) on a device with no channel. Included by hv_azure_blob.c so
+ * that its static functions can be tested.
  */
 
 #include <kunit/test.h>
@@ -37,6 +40,19 @@ static void az_blob_test_valid_args(struct kunit *test)
 			spans[AZ_BLOB_BUF_REQUEST].nr_pages);
 }
 
+/* An upload's data buffer is pinned read-only; the response never is. */
+static void az_blob_test_host_reads(struct kunit *test)
+{
+	struct az_blob_span spans[AZ_BLOB_NR_BUFS];
+	struct az_blob_request_sync a = az_blob_test_valid;
+
+	a.flags = AZ_BLOB_DATA_HOST_READS;
+	KUNIT_ASSERT_EQ(test, az_blob_check_args(&a, spans), 0);
+	KUNIT_EXPECT_FALSE(test, spans[AZ_BLOB_BUF_DATA].write);
+	KUNIT_EXPECT_FALSE(test, spans[AZ_BLOB_BUF_REQUEST].write);
+	KUNIT_EXPECT_TRUE(test, spans[AZ_BLOB_BUF_RESPONSE].write);
+}
+
 static void az_blob_test_no_data(struct kunit *test)
 {
 	struct az_blob_span spans[AZ_BLOB_NR_BUFS];
@@ -58,7 +74,11 @@ static void az_blob_test_einval(struct kunit *test)
 	struct az_blob_request_sync a;
 
 	a = az_blob_test_valid;
-	a.flags = 1;
+	a.flags = AZ_BLOB_FLAGS_ALL + 1;
+	KUNIT_EXPECT_EQ(test, az_blob_check_args(&a, spans), -EINVAL);
+
+	a = az_blob_test_valid;
+	a.flags = 1U << 31;
 	KUNIT_EXPECT_EQ(test, az_blob_check_args(&a, spans), -EINVAL);
 
 	a = az_blob_test_valid;
@@ -146,7 +166,7 @@ static void az_blob_test_range_layout(struct kunit *test)
 	int i, ret;
 
 	if (PAGE_SIZE != HV_HYP_PAGE_SIZE)
-		kunit_skip(test, "layout expectations assume 4 KiB pages");
+		kunit_skip(test, "az_blob_test_range_layout_64k covers this kernel");
 
 	/* Data spans two pages; request and response share one page. */
 	a.data_len = 4096;
@@ -179,6 +199,63 @@ static void az_blob_test_range_layout(struct kunit *test)
 			2 * 4096 + 0x10);
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(req->pkt.response_buffer_offset),
 			3 * 4096 + 0x100);
+}
+
+/* Kernel page @index of a request is host page 0x100000 + 16 * @index. */
+static u64 az_blob_test_hvpfn_64k(const void *ctx, unsigned int index)
+{
+	return 0x100000 + 16 * (u64)index;
+}
+
+/*
+ * The layout for a kernel with 64 KiB pages, computed by hand: host pages
+ * are 4 KiB whatever the kernel's page size, so one kernel page gives up
+ * to 16 PFNs, and only those the buffer touches.
+ */
+static void az_blob_test_range_layout_64k(struct kunit *test)
+{
+	struct az_blob_span spans[AZ_BLOB_NR_BUFS];
+	struct az_blob_request_sync a = az_blob_test_valid;
+	u32 offsets[AZ_BLOB_NR_BUFS];
+	static const u64 want[] = {
+		/* data 0x1000f800 + 8 KiB: pages 0x1000 (host 15), 0x1001 (0, 1) */
+		0x100000 + 15, 0x100010 + 0, 0x100010 + 1,
+		/* request 0x20000010, 32 bytes: kernel page 2, host page 0 */
+		0x100020,
+		/* response 0x2000f100, 64 bytes: kernel page 3, host page 15 */
+		0x100030 + 15,
+	};
+	u64 pfns[ARRAY_SIZE(want) + 1];
+	int i;
+
+	a.data_buffer = 0x1000f800;
+	a.response_buffer = 0x2000f100;
+	KUNIT_ASSERT_EQ(test, __az_blob_check_args(&a, spans, 16), 0);
+	KUNIT_EXPECT_EQ(test, spans[AZ_BLOB_BUF_DATA].nr_pages, 2);
+	KUNIT_EXPECT_EQ(test, spans[AZ_BLOB_BUF_DATA].nr_hv_pages, 3);
+	KUNIT_EXPECT_EQ(test, spans[AZ_BLOB_BUF_REQUEST].first_page, 2);
+	KUNIT_EXPECT_EQ(test, spans[AZ_BLOB_BUF_RESPONSE].first_page, 3);
+	KUNIT_EXPECT_EQ(test, spans[AZ_BLOB_BUF_RESPONSE].nr_pages, 1);
+
+	memset(pfns, 0xff, sizeof(pfns));
+	__az_blob_fill_range(spans, 16, az_blob_test_hvpfn_64k, NULL, pfns,
+			     offsets);
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		KUNIT_EXPECT_EQ_MSG(test, pfns[i], want[i], "pfn %d", i);
+	KUNIT_EXPECT_EQ(test, pfns[ARRAY_SIZE(want)], ~0ULL);
+	KUNIT_EXPECT_EQ(test, offsets[AZ_BLOB_BUF_DATA], 0x800);
+	KUNIT_EXPECT_EQ(test, offsets[AZ_BLOB_BUF_REQUEST], 3 * 4096 + 0x10);
+	KUNIT_EXPECT_EQ(test, offsets[AZ_BLOB_BUF_RESPONSE], 4 * 4096 + 0x100);
+
+	/* The page limit counts host pages, whatever the kernel's size. */
+	a = az_blob_test_valid;
+	a.data_buffer = 0x10000000;
+	a.data_len = (AZ_BLOB_MAX_PAGES - 2) * HV_HYP_PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, __az_blob_check_args(&a, spans, 16), 0);
+	KUNIT_EXPECT_EQ(test, spans[AZ_BLOB_BUF_DATA].nr_pages,
+			DIV_ROUND_UP(AZ_BLOB_MAX_PAGES - 2, 16));
+	a.data_buffer += 1;
+	KUNIT_EXPECT_EQ(test, __az_blob_check_args(&a, spans, 16), -E2BIG);
 }
 
 /* A completion packet as the VMBus core hands it over. */
@@ -221,13 +298,206 @@ static void az_blob_test_completion(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, az_blob_check_completion(&p.desc, 64, &status,
 						       &len), -EIO);
 
-	az_blob_test_pkt_init(&p, VM_PKT_DATA_INBAND, 12, 0, 1);
-	KUNIT_EXPECT_EQ(test, az_blob_check_completion(&p.desc, 64, &status,
-						       &len), -EIO);
-
 	az_blob_test_pkt_init(&p, VM_PKT_COMP, 12, 0, 65);
 	KUNIT_EXPECT_EQ(test, az_blob_check_completion(&p.desc, 64, &status,
 						       &len), -EIO);
+}
+
+/* Ids are unique per use of a slot: a stale one is unknown, not reused. */
+static void az_blob_test_ids(struct kunit *test)
+{
+	struct az_blob_ids *ids = az_blob_ids_alloc();
+	u64 a, b, c;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ids);
+	a = az_blob_ids_get(ids, 0xa);
+	KUNIT_EXPECT_EQ(test, az_blob_ids_put(ids, a), 0xa);
+	/* The same slot again, under a new id. */
+	b = az_blob_ids_get(ids, 0xb);
+	KUNIT_EXPECT_NE(test, a, b);
+	KUNIT_EXPECT_EQ(test, (a - 1) % AZ_BLOB_RQSTOR_SIZE,
+			(b - 1) % AZ_BLOB_RQSTOR_SIZE);
+	/* The host repeats a's completion: unknown, b stays outstanding. */
+	KUNIT_EXPECT_EQ(test, az_blob_ids_put(ids, a), VMBUS_RQST_ERROR);
+	KUNIT_EXPECT_EQ(test, az_blob_ids_put(ids, 0), VMBUS_RQST_ERROR);
+	KUNIT_EXPECT_EQ(test, az_blob_ids_put(ids, VMBUS_RQST_ERROR),
+			VMBUS_RQST_ERROR);
+	KUNIT_EXPECT_EQ(test, az_blob_ids_put(ids, b + AZ_BLOB_RQSTOR_SIZE),
+			VMBUS_RQST_ERROR);
+	KUNIT_EXPECT_EQ(test, az_blob_ids_put(ids, b), 0xb);
+	KUNIT_EXPECT_EQ(test, az_blob_ids_put(ids, b), VMBUS_RQST_ERROR);
+
+	/* Every slot taken: no id until one is given back. */
+	for (i = 0; i < AZ_BLOB_RQSTOR_SIZE; i++)
+		KUNIT_ASSERT_NE(test, az_blob_ids_get(ids, 0x1000 + i),
+				VMBUS_RQST_ERROR);
+	KUNIT_EXPECT_EQ(test, az_blob_ids_get(ids, 0xc), VMBUS_RQST_ERROR);
+
+	/* A reset (the channel reopened) forgets every outstanding id. */
+	c = b + 2 * AZ_BLOB_RQSTOR_SIZE;
+	az_blob_ids_reset(ids);
+	KUNIT_EXPECT_EQ(test, az_blob_ids_put(ids, c), VMBUS_RQST_ERROR);
+	KUNIT_EXPECT_NE(test, az_blob_ids_get(ids, 0xd), VMBUS_RQST_ERROR);
+	kvfree(ids);
+}
+
+/* A device with no channel: what the hand-over of a request needs. */
+static struct az_blob_device *az_blob_test_dev(struct kunit *test)
+{
+	struct az_blob_device *dev;
+
+	dev = kzalloc_obj(*dev, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	kref_init(&dev->kref);
+	spin_lock_init(&dev->lock);
+	INIT_LIST_HEAD(&dev->pending);
+	init_waitqueue_head(&dev->drain_wq);
+	INIT_LIST_HEAD(&dev->senders);
+	init_waitqueue_head(&dev->send_wq);
+	INIT_LIST_HEAD(&dev->users);
+	init_waitqueue_head(&dev->user_wq);
+	init_llist_head(&dev->free_list);
+	INIT_WORK(&dev->free_work, az_blob_free_work);
+	return dev;
+}
+
+/* A request charged to the current user and handed to the "host". */
+static struct az_blob_request *az_blob_test_sent(struct kunit *test,
+						 struct az_blob_device *dev)
+{
+	struct az_blob_request_sync a = az_blob_test_valid;
+	struct az_blob_span spans[AZ_BLOB_NR_BUFS];
+	struct az_blob_request *req;
+
+	KUNIT_ASSERT_EQ(test, az_blob_check_args(&a, spans), 0);
+	req = az_blob_request_alloc(dev, &a, spans);
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	KUNIT_ASSERT_EQ(test, az_blob_admit(dev, req), 0);
+	KUNIT_ASSERT_NOT_NULL(test, req->user);
+	KUNIT_EXPECT_EQ(test, req->user->requests, 1);
+	KUNIT_EXPECT_EQ(test, req->user->pages, req->nr_pages);
+
+	spin_lock_bh(&dev->lock);
+	kref_get(&req->kref);
+	list_add_tail(&req->node, &dev->pending);
+	dev->nr_pending++;
+	req->sent = true;
+	spin_unlock_bh(&dev->lock);
+	return req;
+}
+
+/* The device holds only its own reference and nothing is charged. */
+static void az_blob_test_dev_idle(struct kunit *test, struct az_blob_device *dev)
+{
+	flush_work(&dev->free_work);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev->kref), 1);
+	KUNIT_EXPECT_EQ(test, dev->nr_pending, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&dev->users));
+	az_blob_device_put(dev);
+}
+
+/* Completed while the submitter waits: the host's reference is its own. */
+static void az_blob_test_give_back_waiting(struct kunit *test)
+{
+	struct az_blob_device *dev = az_blob_test_dev(test);
+	struct az_blob_request *req = az_blob_test_sent(test, dev);
+
+	az_blob_give_back(dev, req, 0, 0xc0000001, 7);
+	KUNIT_EXPECT_TRUE(test, completion_done(&req->done));
+	KUNIT_EXPECT_EQ(test, kref_read(&req->kref), 2);
+	KUNIT_EXPECT_EQ(test, req->status, 0xc0000001);
+	KUNIT_EXPECT_EQ(test, req->response_len, 7);
+	KUNIT_EXPECT_NULL(test, req->user);
+	KUNIT_EXPECT_TRUE(test, list_empty(&req->node));
+	/* Too late to abandon: the submitter keeps both references. */
+	KUNIT_EXPECT_FALSE(test, az_blob_abandon(dev, req));
+	KUNIT_EXPECT_FALSE(test, req->abandoned);
+	kref_put(&req->kref, az_blob_request_release);
+	kref_put(&req->kref, az_blob_request_release);
+	az_blob_test_dev_idle(test, dev);
+}
+
+/* Abandoned first: the host's reference is dropped when it gives it back. */
+static void az_blob_test_abandon_then_give_back(struct kunit *test)
+{
+	struct az_blob_device *dev = az_blob_test_dev(test);
+	struct az_blob_request *req = az_blob_test_sent(test, dev);
+
+	KUNIT_EXPECT_TRUE(test, az_blob_abandon(dev, req));
+	KUNIT_EXPECT_TRUE(test, req->abandoned);
+	/* The submitter leaves; the host's reference keeps the request. */
+	kref_put(&req->kref, az_blob_request_release);
+	KUNIT_EXPECT_EQ(test, kref_read(&req->kref), 1);
+	KUNIT_EXPECT_EQ(test, dev->nr_pending, 1);
+	KUNIT_EXPECT_FALSE(test, list_empty(&dev->users));
+
+	/* As from softirq: the last reference goes to the free work. */
+	local_bh_disable();
+	az_blob_give_back(dev, req, 0, 0, 0);
+	local_bh_enable();
+	az_blob_test_dev_idle(test, dev);
+}
+
+/* What the channel's closing fails carries its error to the submitter. */
+static void az_blob_test_fail_pending(struct kunit *test)
+{
+	struct az_blob_device *dev = az_blob_test_dev(test);
+	struct az_blob_request *req = az_blob_test_sent(test, dev);
+
+	az_blob_fail_pending(dev, -EAGAIN);
+	KUNIT_EXPECT_TRUE(test, completion_done(&req->done));
+	KUNIT_EXPECT_EQ(test, req->error, -EAGAIN);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&dev->stats.failed), 1);
+	kref_put(&req->kref, az_blob_request_release);
+	kref_put(&req->kref, az_blob_request_release);
+	az_blob_test_dev_idle(test, dev);
+}
+
+/* A user at either bound waits; a user with nothing in flight never. */
+static void az_blob_test_user_limit(struct kunit *test)
+{
+	struct az_blob_device *dev = az_blob_test_dev(test);
+	struct az_blob_request *req = az_blob_test_sent(test, dev);
+	struct az_blob_request_sync a = az_blob_test_valid;
+	struct az_blob_span spans[AZ_BLOB_NR_BUFS];
+	struct az_blob_user *user = req->user;
+	unsigned long pages = user->pages;
+	struct az_blob_request *next;
+
+	KUNIT_ASSERT_EQ(test, az_blob_check_args(&a, spans), 0);
+	next = az_blob_request_alloc(dev, &a, spans);
+	KUNIT_ASSERT_NOT_NULL(test, next);
+
+	user->requests = AZ_BLOB_USER_MAX_REQUESTS;
+	KUNIT_EXPECT_FALSE(test, az_blob_user_charge(dev, user, next));
+	user->requests = 1;
+	user->pages = AZ_BLOB_USER_MAX_PAGES;
+	KUNIT_EXPECT_FALSE(test, az_blob_user_charge(dev, user, next));
+	KUNIT_EXPECT_NULL(test, next->user);
+
+	/* Not running: the wait ends uncharged, with the state's errno. */
+	dev->state = AZ_BLOB_SUSPENDED;
+	KUNIT_EXPECT_TRUE(test, az_blob_user_charge(dev, user, next));
+	KUNIT_EXPECT_NULL(test, next->user);
+	KUNIT_EXPECT_EQ(test, az_blob_state_errno(dev), -EAGAIN);
+	dev->state = AZ_BLOB_RUNNING;
+
+	user->pages = pages;
+	KUNIT_EXPECT_TRUE(test, az_blob_user_charge(dev, user, next));
+	KUNIT_EXPECT_PTR_EQ(test, next->user, user);
+	KUNIT_EXPECT_EQ(test, user->requests, 2);
+	/* Charging took no reference of its own: hand it the test's one. */
+	user->refs++;
+	spin_lock_bh(&dev->lock);
+	az_blob_unadmit(dev, next);
+	spin_unlock_bh(&dev->lock);
+	kref_put(&next->kref, az_blob_request_release);
+
+	az_blob_give_back(dev, req, 0, 0, 0);
+	kref_put(&req->kref, az_blob_request_release);
+	kref_put(&req->kref, az_blob_request_release);
+	az_blob_test_dev_idle(test, dev);
 }
 
 static struct kunit_case az_blob_test_cases[] = {
@@ -236,8 +506,15 @@ static struct kunit_case az_blob_test_cases[] = {
 	KUNIT_CASE(az_blob_test_einval),
 	KUNIT_CASE(az_blob_test_e2big),
 	KUNIT_CASE(az_blob_test_efault),
+	KUNIT_CASE(az_blob_test_host_reads),
 	KUNIT_CASE(az_blob_test_range_layout),
+	KUNIT_CASE(az_blob_test_range_layout_64k),
 	KUNIT_CASE(az_blob_test_completion),
+	KUNIT_CASE(az_blob_test_ids),
+	KUNIT_CASE(az_blob_test_give_back_waiting),
+	KUNIT_CASE(az_blob_test_abandon_then_give_back),
+	KUNIT_CASE(az_blob_test_fail_pending),
+	KUNIT_CASE(az_blob_test_user_limit),
 	{}
 };
 

@@ -32,6 +32,21 @@
 #define AZ_BLOB_HOST_TIMEOUT	0x80070102U
 
 /**
+ * AZ_BLOB_DATA_HOST_READS - &az_blob_request_sync.flags: the host only reads
+ * the data buffer (an upload).
+ *
+ * The data buffer is then pinned read-only, so it may be a read-only or
+ * file-backed mapping, and it is never marked dirty. Without this flag the
+ * data buffer is pinned writable and is dirtied once the host had it.
+ */
+#define AZ_BLOB_DATA_HOST_READS	(1U << 0)
+
+/**
+ * AZ_BLOB_FLAGS_ALL - Every flag this ABI defines; any other bit is refused.
+ */
+#define AZ_BLOB_FLAGS_ALL	AZ_BLOB_DATA_HOST_READS
+
+/**
  * struct az_blob_request_sync - One request to the host's Blob service.
  * @guid: Caller's transaction id, passed to the host verbatim for tracing.
  * @timeout: Milliseconds after which the host cancels the request and
@@ -41,11 +56,12 @@
  * @data_len: Length of @data_buffer in bytes; 0 when there is no data.
  * @data_valid: Bytes at the start of @data_buffer that hold input for the
  *              host; at most @data_len.
- * @flags: Must be 0.
+ * @flags: 0 or %AZ_BLOB_DATA_HOST_READS.
  * @request_buffer: User address of the request, which the host reads.
  * @response_buffer: User address of the response, which the host writes.
- * @data_buffer: User address of the data, which the host reads and may
- *               write; ignored when @data_len is 0.
+ * @data_buffer: User address of the data, which the host reads and, unless
+ *               @flags has %AZ_BLOB_DATA_HOST_READS, may write; ignored
+ *               when @data_len is 0.
  * @response: Filled in by the driver when the ioctl succeeds; the only part
  *            of the structure copied back to the caller.
  * @response.status: The host's status for the request; 0 on success.
@@ -54,7 +70,8 @@
  *
  * The layout is the same for 32-bit and 64-bit callers. The buffers may be
  * anywhere in the caller's memory and may share pages; the request buffer
- * may be read-only, the response and data buffers must be writable.
+ * (and with %AZ_BLOB_DATA_HOST_READS the data buffer) may be read-only, the
+ * others must be writable.
  */
 struct az_blob_request_sync {
 	__u8 guid[16];
@@ -82,28 +99,40 @@ struct az_blob_request_sync {
  * /dev/azure_blob (or of a further device, /dev/azure_blob<N>). Pins the
  * three buffers, hands them to the host, sleeps until the host completes the
  * request, then writes &az_blob_request_sync.response. Process context; may
- * sleep for as long as the host takes. A fatal signal ends the wait at once;
- * the buffers then stay pinned until the host completes the request or the
- * device goes away.
+ * sleep for as long as the host takes: the host enforces
+ * &az_blob_request_sync.timeout, the driver keeps no timer. The call never
+ * returns while the host may still write the buffers. A fatal signal ends
+ * the wait at once; the buffers then stay pinned until the host completes
+ * the request or the device goes away. The caller may be frozen while it
+ * waits.
+ *
+ * One user may have at most a quarter of the host's request slots (256) and
+ * 1 GiB of buffers in flight on a device; beyond that, the user's next call
+ * waits for its own earlier ones.
  *
  * Return: 0 when the host completed the request; its own result is in
  * &az_blob_request_sync.response.status. Otherwise -1 with errno:
  *
- * * ``EINVAL`` - @flags is not 0, @request_len or @response_len is 0,
- *   @data_valid is larger than @data_len, or a buffer with a non-zero
- *   length has a zero address.
+ * * ``EINVAL`` - @flags has a bit outside %AZ_BLOB_FLAGS_ALL, @request_len
+ *   or @response_len is 0, @data_valid is larger than @data_len, or a
+ *   buffer with a non-zero length has a zero address.
  * * ``E2BIG`` - a length is above %AZ_BLOB_MAX_LEN, or the buffers span more
  *   than %AZ_BLOB_MAX_PAGES pages together.
  * * ``EFAULT`` - the structure or a buffer is not mapped with the access the
- *   host needs.
- * * ``ENOMEM`` - the driver could not allocate its request.
+ *   host needs, or is a mapping the kernel cannot pin for long: from Linux
+ *   6.5, a writable shared mapping of a file on a filesystem that tracks
+ *   dirty pages (use %AZ_BLOB_DATA_HOST_READS for uploads from such a
+ *   mapping, and anonymous or tmpfs memory to download into).
+ * * ``EOPNOTSUPP`` - a buffer is in a filesystem DAX mapping.
+ * * ``ENOMEM`` - the driver could not allocate its request, or a page could
+ *   not be moved out of a movable zone or CMA to be pinned.
  * * ``EBUSY`` - the host's queue stayed full; try again.
  * * ``EIO`` - the host answered with a malformed completion.
- * * ``ETIMEDOUT`` - the host did not answer within @timeout plus
- *   a grace period (only when @timeout is not 0).
  * * ``ENODEV`` - the device was removed, or is being removed.
- * * ``EAGAIN`` - the device is suspended for hibernation.
- * * ``EINTR`` - a fatal signal ended the wait.
+ * * ``EAGAIN`` - the device is suspended for hibernation, or was suspended
+ *   while the host held the request, which the host may or may not have
+ *   carried out.
+ * * ``EINTR`` - a fatal signal ended the wait (the caller never sees it).
  * * ``ENOTTY`` - not this ioctl.
  */
 #define IOCTL_AZ_BLOB_DRIVER_USER_REQUEST \
