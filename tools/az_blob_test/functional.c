@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Round trips: echo, info (the packet's layout), fill, sum, the host's
- * status and timeout; every byte, guard and counter checked.
+ * Round trips: echo, info (the packet's layout), fill, sum, uploads from
+ * read-only memory, the host's status and timeout; every byte, guard and
+ * counter checked.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "suites.h"
@@ -343,33 +349,193 @@ int t_status_passthrough(void)
 		       SIM_HOST_ERROR);
 }
 
-int t_host_timeout(void)
+/*
+ * One echo whose host takes @delay ms, with timeout @timeout: the host's
+ * answer (status, length, bytes) after about @want_ms.
+ */
+static int timeout_round(int fd, uint32_t delay, uint32_t timeout,
+			 int host_timeout, int64_t want_ms)
 {
 	struct arena *a = arena_new(4);
 	struct az_blob_request_sync r;
 	struct az_sim_req h;
 	struct dstats b;
-	uint8_t *req;
+	struct span ok;
+	uint8_t *req, *resp;
 	int64_t t0, ms;
-	int fd = dev_open(), err;
+	int err;
 
-	if (!a || fd < 0)
+	if (!a)
 		return TEST_FAIL;
-	sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, 3000, 0, 0, 0);
+	sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NONE, delay, 0, 0, 0);
 	req = put_req(a, PG + 8, 64, &h);
+	resp = at(a, 2 * PG + 8);
 	if (dstats_get(run.name, &b))
 		return TEST_FAIL;
-	rq_init(&r, req, 64, at(a, 2 * PG + 8), 64, NULL, 0, 0);
-	r.timeout = 200;
+	rq_init(&r, req, 64, resp, 64, NULL, 0, 0);
+	r.timeout = timeout;
 	t0 = now_ms();
-	err = blob_ioctl(fd, &r);
-	ms = now_ms() - t0;
-	if (expect_ok(err, &r, AZ_BLOB_HOST_TIMEOUT, 0))
+	if (ioctl_bounded(fd, &r, (int)want_ms + STUCK_MS, "host timeout", &err))
 		return TEST_FAIL;
-	if (ms < 150 || ms > 2500)
-		return fail("host timeout after %" PRId64 " ms, expected about 200 ms",
-			    ms);
-	if (arena_check(a, NULL, 0))
+	ms = now_ms() - t0;
+	if (expect_ok(err, &r, host_timeout ? AZ_BLOB_HOST_TIMEOUT : 0,
+		      host_timeout ? 0 : 64)) {
+		snprintf(run.reason + strlen(run.reason),
+			 sizeof(run.reason) - strlen(run.reason),
+			 " (host delay %u ms, timeout %u ms)", delay, timeout);
+		return TEST_FAIL;
+	}
+	if (ms < want_ms - 50 || ms > want_ms + 2500)
+		return fail("host delay %u ms, timeout %u ms: answered after %" PRId64 " ms, expected about %" PRId64 " ms",
+			    delay, timeout, ms, want_ms);
+	if (!host_timeout && cmp_bytes("response", resp, req, 64))
+		return TEST_FAIL;
+	ok.p = resp;
+	ok.len = host_timeout ? 0 : 64;
+	if (arena_check(a, &ok, 1))
 		return TEST_FAIL;
 	return check_deltas(run.name, &b, 1, 1, 0, 0, 0);
+}
+
+/*
+ * The host enforces the caller's timeout: it cancels a request it would
+ * answer at or after the timeout with AZ_BLOB_HOST_TIMEOUT, which the
+ * ioctl returns as the request's status; an answer before the timeout is
+ * the normal one. The driver adds no timer of its own.
+ */
+int t_host_timeout(void)
+{
+	int fd = dev_open();
+
+	if (fd < 0)
+		return TEST_FAIL;
+	if (timeout_round(fd, 3000, 200, 1, 200) ||
+	    timeout_round(fd, 300, 300, 1, 300))
+		return TEST_FAIL;
+	return timeout_round(fd, 300, 2000, 0, 300);
+}
+
+/*
+ * SUM of @dvalid bytes at @data (which may be read-only) with @flags; the
+ * host's FNV-1a must match, or the call must fail with @want_err.
+ */
+static int sum_flags(int fd, const uint8_t *data, size_t dlen, size_t dvalid,
+		     uint32_t flags, int want_err, const char *what)
+{
+	struct arena *a = arena_new(4);
+	struct az_blob_request_sync r;
+	struct az_sim_req h;
+	struct dstats b;
+	struct span ok;
+	uint8_t *req, *resp;
+	uint64_t want;
+	int err;
+
+	if (!a)
+		return TEST_FAIL;
+	sim_hdr(&h, AZ_SIM_OP_SUM, AZ_SIM_FAULT_NONE, 0, 0, 0, 0);
+	req = put_req(a, PG + 100, 32, &h);
+	resp = at(a, 2 * PG + 300);
+	want = az_sim_fnv1a(AZ_SIM_FNV1A_INIT, data, dvalid);
+	if (dstats_get(run.name, &b))
+		return TEST_FAIL;
+	rq_init(&r, req, 32, resp, 8, (void *)data, dlen, dvalid);
+	r.flags = flags;
+	if (ioctl_bounded(fd, &r, STUCK_MS, what, &err))
+		return TEST_FAIL;
+	if (want_err) {
+		if (err != want_err)
+			return fail("%s, flags %#x: expected %s, got %s", what,
+				    flags, errname(want_err), errname(err));
+		if (arena_check(a, NULL, 0))
+			return TEST_FAIL;
+		return check_deltas(run.name, &b, 0, 0, 0, 0, 0);
+	}
+	if (expect_ok(err, &r, 0, 8)) {
+		snprintf(run.reason + strlen(run.reason),
+			 sizeof(run.reason) - strlen(run.reason),
+			 " (%s, flags %#x)", what, flags);
+		return TEST_FAIL;
+	}
+	if (get_u64(resp) != want)
+		return fail("%s: FNV-1a of %zu bytes: expected 0x%016" PRIx64 ", got 0x%016" PRIx64,
+			    what, dvalid, want, get_u64(resp));
+	ok.p = resp;
+	ok.len = 8;
+	if (arena_check(a, &ok, 1))
+		return TEST_FAIL;
+	return check_deltas(run.name, &b, 1, 1, 0, 0, 0);
+}
+
+/*
+ * An upload (AZ_BLOB_DATA_HOST_READS) pins the data buffer read-only: it
+ * may be a PROT_READ mapping or a read-only mapping of a file, private or
+ * shared. Without the flag the same buffers are refused with EFAULT.
+ */
+int t_upload_readonly_data(void)
+{
+	const size_t dlen = 3 * PG + 1000, off = 200;
+	const uint32_t up = AZ_BLOB_DATA_HOST_READS;
+	char path[64];
+	uint8_t *anon, *fmap, *smap, *copy;
+	int fd = dev_open(), ffd, ret = TEST_FAIL;
+	size_t i;
+
+	if (fd < 0)
+		return TEST_FAIL;
+	anon = map_pages(6, PROT_READ | PROT_WRITE);
+	if (!anon)
+		return TEST_FAIL;
+	copy = xmalloc(dlen);
+	for (i = 0; i < dlen; i++)
+		copy[i] = (uint8_t)rnd64(&run.seed);
+	memcpy(anon + off, copy, dlen);
+	if (mprotect(anon, 6 * PG, PROT_READ)) {
+		free(copy);
+		return fail("mprotect: %s", strerror(errno));
+	}
+	if (sum_flags(fd, anon + off, dlen, dlen - 7, up, 0,
+		      "PROT_READ anonymous data") ||
+	    sum_flags(fd, anon + off, dlen, dlen - 7, 0, EFAULT,
+		      "PROT_READ anonymous data without AZ_BLOB_DATA_HOST_READS")) {
+		free(copy);
+		return TEST_FAIL;
+	}
+
+	snprintf(path, sizeof(path), "/tmp/az_blob_test.%d", (int)getpid());
+	ffd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (ffd < 0) {
+		free(copy);
+		return fail("open %s: %s", path, strerror(errno));
+	}
+	unlink(path);
+	if (ftruncate(ffd, 6 * PG) || pwrite(ffd, copy, dlen, off) != (ssize_t)dlen) {
+		fail("writing %s: %s", path, strerror(errno));
+		goto out;
+	}
+	fmap = mmap(NULL, 6 * PG, PROT_READ, MAP_PRIVATE, ffd, 0);
+	smap = mmap(NULL, 6 * PG, PROT_READ, MAP_SHARED, ffd, 0);
+	if (fmap == MAP_FAILED || smap == MAP_FAILED) {
+		fail("mmap %s: %s", path, strerror(errno));
+		goto out;
+	}
+	track(RES_MAP, -1, fmap, 6 * PG);
+	track(RES_MAP, -1, smap, 6 * PG);
+	/* Nothing touched the file pages yet: the pin faults them in. */
+	if (sum_flags(fd, fmap + off, dlen, dlen, up, 0,
+		      "read-only MAP_PRIVATE file data") ||
+	    sum_flags(fd, smap + off, dlen, 1000, up, 0,
+		      "read-only MAP_SHARED file data") ||
+	    sum_flags(fd, fmap + off, dlen, dlen, 0, EFAULT,
+		      "read-only MAP_PRIVATE file data without AZ_BLOB_DATA_HOST_READS"))
+		goto out;
+	if (cmp_bytes("file data after the uploads", fmap + off, copy, dlen) ||
+	    cmp_bytes("anonymous data after the uploads", anon + off, copy,
+		      dlen))
+		goto out;
+	ret = 0;
+out:
+	close(ffd);
+	free(copy);
+	return ret;
 }

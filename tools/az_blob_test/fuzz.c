@@ -51,6 +51,8 @@ enum { FK_RANDOM, FK_STRUCT, FK_CMD, FK_BADARG, FK_ROARG };
  */
 static uint8_t *g_fz_ro, *g_fz_sink;
 static unsigned int g_fz_total;
+/* The kernel's TASK_SIZE_MAX: where its access_ok() ends user space. */
+static uint64_t g_fz_user_max;
 
 struct fz_thread {
 	pthread_t th;
@@ -228,18 +230,22 @@ static int fz_mapped(const struct fz_thread *t, uint64_t a, uint64_t len,
 	return !write && a >= ro && a - ro <= PG && len <= PG - (a - ro);
 }
 
-/* What the driver must answer to @r, from the ABI alone. */
+/*
+ * What the driver must answer to @r, from the ABI alone. The data buffer
+ * must be writable unless flags has AZ_BLOB_DATA_HOST_READS.
+ */
 static int fz_predict(const struct fz_thread *t,
 		      const struct az_blob_request_sync *r)
 {
 	const uint64_t a[3] = { r->data_buffer, r->request_buffer,
 				r->response_buffer };
 	const uint32_t l[3] = { r->data_len, r->request_len, r->response_len };
-	const int w[3] = { 1, 0, 1 };
+	const int w[3] = { !(r->flags & AZ_BLOB_DATA_HOST_READS), 0, 1 };
 	uint64_t pages = 0;
 	int i, ok = 1;
 
-	if (r->flags || !r->request_len || !r->response_len ||
+	if ((r->flags & ~AZ_BLOB_FLAGS_ALL) || !r->request_len ||
+	    !r->response_len ||
 	    r->data_valid > r->data_len || !r->request_buffer ||
 	    !r->response_buffer || (r->data_len && !r->data_buffer))
 		return EINVAL;
@@ -249,7 +255,8 @@ static int fz_predict(const struct fz_thread *t,
 	for (i = 0; i < 3; i++) {
 		if (!l[i])
 			continue;
-		if (a[i] + l[i] < a[i])
+		/* Wrapping, or not a user address (access_ok()). */
+		if (a[i] + l[i] < a[i] || a[i] + l[i] > g_fz_user_max)
 			return EFAULT;
 		pages += span_pages(a[i], l[i]);
 		ok &= fz_mapped(t, a[i], l[i], w[i]);
@@ -296,6 +303,8 @@ static void fz_random(struct fz_thread *t, struct az_blob_request_sync *r)
 	}
 	if (rnd32(g) % 16 == 0)
 		r->flags = rnd32(g) % 2 ? 1U << (rnd32(g) % 32) : rnd32(g);
+	else if (rnd32(g) % 8 == 0)
+		r->flags = AZ_BLOB_DATA_HOST_READS;
 	r->request_len = fz_len(g);
 	r->response_len = fz_len(g);
 	r->data_len = rnd32(g) % 3 ? fz_len(g) : 0;
@@ -463,19 +472,22 @@ static void fz_reached(struct fz_thread *t, const struct az_blob_request_sync *r
 	fz_window(t, r, allow, n);
 }
 
-/* A request the host must answer exactly, its buffers apart. */
+/*
+ * A request the host must answer exactly, its buffers apart. Some SUMs are
+ * uploads (AZ_BLOB_DATA_HOST_READS), half of them from the read-only page.
+ */
 static void fz_structured(struct fz_thread *t)
 {
 	uint64_t *g = &t->rng;
 	static const uint32_t ops[3] = {
 		AZ_SIM_OP_ECHO, AZ_SIM_OP_FILL, AZ_SIM_OP_SUM,
 	};
-	uint32_t op = ops[rnd32(g) % 3], seed = rnd32(g);
+	uint32_t op = ops[rnd32(g) % 3], seed = rnd32(g), flags = 0;
 	uint8_t *rq = t->arena + rnd32(g) % (40 * PG);
 	uint8_t *rs = t->arena + 42 * PG + rnd32(g) % (40 * PG);
 	uint8_t *dt = t->arena + 84 * PG + rnd32(g) % (26 * PG);
 	size_t rl = 32 + rnd32(g) % (8192 - 32), sl = 1 + rnd32(g) % 8192;
-	size_t dl = 0, dv = 0, n, i;
+	size_t dl = 0, dv = 0, n, i, off;
 	struct az_blob_request_sync r;
 	struct az_sim_req h;
 	uint8_t want[8];
@@ -484,6 +496,14 @@ static void fz_structured(struct fz_thread *t)
 
 	if (op != AZ_SIM_OP_ECHO || rnd32(g) % 2)
 		dl = 1 + rnd32(g) % 65536;
+	if (op == AZ_SIM_OP_SUM && rnd32(g) % 2) {
+		flags = AZ_BLOB_DATA_HOST_READS;
+		if (rnd32(g) % 2) {
+			off = rnd32(g) % PG;
+			dt = g_fz_ro + off;
+			dl = 1 + rnd32(g) % (PG - off);
+		}
+	}
 	if (dl)
 		dv = rnd32(g) % (dl + 1);
 	sim_hdr(&h, op, AZ_SIM_FAULT_NONE, 0, 0, seed, 0);
@@ -494,6 +514,7 @@ static void fz_structured(struct fz_thread *t)
 		v = dl;
 	memcpy(want, &v, sizeof(want));
 	rq_init(&r, rq, rl, rs, sl, dl ? dt : NULL, dl, dv);
+	r.flags = flags;
 	t->structured++;
 	err = blob_ioctl(t->fd, &r);
 	t->hist[err < FZ_MAXERR ? err : FZ_MAXERR - 1]++;
@@ -503,17 +524,17 @@ static void fz_structured(struct fz_thread *t)
 	if (err) {
 		if (err != ENOMEM && err != EBUSY && !t->mispredicted++)
 			snprintf(t->msg_pred, sizeof(t->msg_pred),
-				 "call %u: a valid request (op %u, req %zu, resp %zu, data %zu/%zu): %s",
-				 t->done, op, rl, sl, dv, dl, errname(err));
+				 "call %u: a valid request (op %u, flags %#x, req %zu, resp %zu, data %zu/%zu): %s",
+				 t->done, op, flags, rl, sl, dv, dl, errname(err));
 		fz_restore(t, t->wp, t->wlen);
 		return;
 	}
 	t->reached++;
 	n = op == AZ_SIM_OP_ECHO ? min_sz(rl, sl) : min_sz(8, sl);
 	if (r.response.status || r.response.response_len != n) {
-		fz_answer_bad(t, "call %u: op %u (req %zu, resp %zu, data %zu/%zu): status 0x%08x, response_len %u, expected 0, %zu",
-			      t->done, op, rl, sl, dv, dl, r.response.status,
-			      r.response.response_len, n);
+		fz_answer_bad(t, "call %u: op %u (flags %#x, req %zu, resp %zu, data %zu/%zu): status 0x%08x, response_len %u, expected 0, %zu",
+			      t->done, op, flags, rl, sl, dv, dl,
+			      r.response.status, r.response.response_len, n);
 	} else if (op == AZ_SIM_OP_ECHO ? memcmp(rs, rq, n) != 0 :
 		   memcmp(rs, want, n) != 0) {
 		fz_answer_bad(t, "call %u: op %u: wrong response bytes",
@@ -614,7 +635,13 @@ static void fz_one(struct fz_thread *t)
 	    r.request_len >= sizeof(struct az_sim_req) && rnd32(g) % 5) {
 		struct az_sim_req h;
 
+		/*
+		 * An upload's data buffer is pinned read-only (it may be the
+		 * read-only page): the host must not write it, so no FILL.
+		 */
 		op = 1 + rnd32(g) % 3;
+		if (r.flags & AZ_BLOB_DATA_HOST_READS && op == 2)
+			op = 3;
 		op = op == 1 ? AZ_SIM_OP_ECHO : op == 2 ? AZ_SIM_OP_FILL :
 		     AZ_SIM_OP_SUM;
 		sim_hdr(&h, op, AZ_SIM_FAULT_NONE, 0, 0, rnd32(g), 0);
@@ -631,9 +658,9 @@ static void fz_one(struct fz_thread *t)
 		pred = EFAULT;
 	else
 		pred = fz_predict(t, &r);
-	/* Keep the share that reaches the host small. */
+	/* Keep the share that reaches the host small: an undefined flag. */
 	if (kind == FK_RANDOM && !pred && rnd32(g) % 100 >= FZ_KEEP_PCT) {
-		r.flags = 1U << (rnd32(g) % 32);
+		r.flags = 1U << (1 + rnd32(g) % 31);
 		pred = EINVAL;
 	}
 
@@ -736,6 +763,21 @@ static void fz_progress(struct fz_thread *t, unsigned int nt, int64_t t0)
 	}
 }
 
+/*
+ * TASK_SIZE_MAX of an x86-64 kernel, for 64-bit and 32-bit callers alike:
+ * 2^56 - 4096 with 5-level paging (the kernel shows "la57" only then),
+ * else 2^47 - 4096.
+ */
+static uint64_t fz_task_size_max(void)
+{
+	static char buf[65536];
+
+	if (!read_text("/proc/cpuinfo", buf, sizeof(buf)) &&
+	    strstr(buf, " la57"))
+		return (1ULL << 56) - 4096;
+	return (1ULL << 47) - 4096;
+}
+
 int fuzz(unsigned int calls)
 {
 	unsigned int nt = run.threads, i, e;
@@ -757,6 +799,7 @@ int fuzz(unsigned int calls)
 	if (calls < nt)
 		nt = calls;
 	g_fz_total = calls;
+	g_fz_user_max = fz_task_size_max();
 	shared = dev_open();
 	if (shared < 0 || dstats_get(run.name, &b)) {
 		report("fuzz_setup", TEST_FAIL);

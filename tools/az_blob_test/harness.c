@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,7 +499,7 @@ int expect_ok(int err, const struct az_blob_request_sync *r,
 
 static const char *const ds_keys[DS_N] = {
 	"outstanding", "pinned_pages", "submitted", "completed", "abandoned",
-	"unknown_id", "bad_packet",
+	"unknown_id", "bad_packet", "failed", "not_completion", "ring_full",
 };
 
 /* VMBus device name behind misc device @misc. */
@@ -529,7 +530,8 @@ static int vm_stats(const char *vm, struct dstats *s)
 		return err;
 	for (i = 0; i < DS_N; i++) {
 		s->v[i] = kv_get(buf, ds_keys[i]);
-		if (s->v[i] < 0)
+		/* The newer counters may be missing (an older driver). */
+		if (s->v[i] < 0 && i < DS_FAILED)
 			return ENOENT;
 	}
 	return 0;
@@ -567,18 +569,20 @@ long drv_stat(const char *key)
 }
 
 /*
- * Wait up to 2 s until the counters of @misc moved by the expected deltas
- * since @b (ANY: not checked), then compare. Completions may be counted
- * just after the ioctl returned (a duplicate comes after the right one).
+ * Wait up to 2 s until the counters of @misc moved by @want[i] since @b
+ * (ANY: not checked), then compare. Completions may be counted just after
+ * the ioctl returned (a duplicate comes after the right one).
  */
-int check_deltas(const char *misc, const struct dstats *b, long sub,
-		 long comp, long aband, long unk, long bad)
+int check_want(const char *misc, const struct dstats *b, const long *want)
 {
-	const long want[DS_N] = { ANY, ANY, sub, comp, aband, unk, bad };
 	int64_t end = now_ms() + 2000;
 	struct dstats s;
 	int i;
 
+	for (i = 0; i < DS_N; i++)
+		if (want[i] != ANY && b->v[i] < 0)
+			return fail("counter %s: not in the driver's stats",
+				    ds_keys[i]);
 	for (;;) {
 		int match = 1;
 
@@ -600,6 +604,25 @@ int check_deltas(const char *misc, const struct dstats *b, long sub,
 	return 0;
 }
 
+int check_deltas(const char *misc, const struct dstats *b, long sub,
+		 long comp, long aband, long unk, long bad)
+{
+	const long want[DS_N] = { ANY, ANY, sub, comp, aband, unk, bad,
+				  ANY, ANY, ANY };
+
+	return check_want(misc, b, want);
+}
+
+/* The counters of the reworked driver: failed, not_completion, ring_full. */
+int check_deltas2(const char *misc, const struct dstats *b, long failed,
+		  long not_comp, long ring_full)
+{
+	const long want[DS_N] = { ANY, ANY, ANY, ANY, ANY, ANY, ANY,
+				  failed, not_comp, ring_full };
+
+	return check_want(misc, b, want);
+}
+
 /* Wait up to @ms for outstanding == @out and pinned_pages == @pin. */
 int wait_idle(const char *misc, long out, long pin, int ms)
 {
@@ -619,9 +642,12 @@ int wait_idle(const char *misc, long out, long pin, int ms)
 	}
 }
 
-static const char *const ss_keys[SS_N] = {
+const char *const ss_keys[SS_N] = {
 	"requests", "completions", "violations", "bad_requests", "held",
-	"ring_full", "open_channels", "devices",
+	"ring_full", "open_channels", "devices", "misuse", "unpinned_writes",
+	"late_answers", "late_writes", "late_unpinned", "dups_armed",
+	"dups_sent", "rescind_after_commit", "race_consumed", "race_deferred",
+	"open_failures", "cut", "dropped", "ring_errors", "rqstor_full",
 };
 
 int sstats_read(struct sstats *s)
@@ -642,6 +668,13 @@ int sstats_read(struct sstats *s)
 	if (p) {
 		p += strlen("last_violation ");
 		snprintf(s->last_violation, sizeof(s->last_violation), "%.*s",
+			 (int)strcspn(p, "\n"), p);
+	}
+	s->last_misuse[0] = 0;
+	p = strstr(buf, "last_misuse ");
+	if (p) {
+		p += strlen("last_misuse ");
+		snprintf(s->last_misuse, sizeof(s->last_misuse), "%.*s",
 			 (int)strcspn(p, "\n"), p);
 	}
 	return 0;
@@ -719,6 +752,24 @@ int sim_channels(struct chan *c, int max)
 		p++;
 	}
 	return n;
+}
+
+/* The channel line of simulator device @idx. */
+int sim_chan_of(int idx, struct chan *out)
+{
+	struct chan ch[MAX_DEVS];
+	int n, i;
+
+	n = sim_channels(ch, MAX_DEVS);
+	if (n < 0)
+		return fail("reading " SIM_DIR "/channel: %s", strerror(-n));
+	for (i = 0; i < n; i++) {
+		if (ch[i].idx == idx) {
+			*out = ch[i];
+			return 0;
+		}
+	}
+	return fail("no channel line for simulator device %d", idx);
 }
 
 static void guid_norm(const char *in, char *out, size_t n)
@@ -924,6 +975,92 @@ int offer_device(char *name, int *idx, int *created)
 	return ensure_node(name, created);
 }
 
+/* The VMBus device behind the device under test and its driver's dir. */
+int device_driver(char *vm, size_t vmlen, char *drv, size_t drvlen)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+	int err;
+
+	err = misc_vmname(run.name, vm, vmlen);
+	if (err)
+		return fail("device link of %s: %s", run.name, strerror(err));
+	snprintf(path, sizeof(path), MISC_DIR "/%s/device/driver", run.name);
+	if (!realpath(path, real))
+		return fail("realpath %s: %s", path, strerror(errno));
+	copy_str(drv, drvlen, real);
+	return 0;
+}
+
+/* Unbind VMBus device @vm from driver dir @drv; its misc device goes. */
+int device_unbind(const char *vm, const char *drv)
+{
+	char path[PATH_MAX + 16];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/unbind", drv);
+	err = write_text(path, vm);
+	if (err)
+		return fail("writing %s to %s: %s", vm, path, errname(err));
+	return wait_misc_gone(run.name, 5000);
+}
+
+/* Bind @vm again and make its new misc device the one under test. */
+int device_bind(const char *vm, const char *drv)
+{
+	char path[PATH_MAX + 16], old[MAX_DEVS][NAME_LEN], name[NAME_LEN];
+	int err, nold, created;
+
+	nold = misc_list(old, MAX_DEVS);
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	err = write_text(path, vm);
+	if (err)
+		return fail("writing %s to %s: %s", vm, path, errname(err));
+	if (wait_new_misc(old, nold, name, 5000) || ensure_node(name, &created))
+		return TEST_FAIL;
+	if (strcmp(name, run.name))
+		printf("# device is now /dev/%s\n", name);
+	set_device(name);
+	if (run.sim > 0)
+		run.sim_idx = cur_sim_idx();
+	return 0;
+}
+
+/* Unbind and bind the device under test through sysfs. */
+int device_rebind(void)
+{
+	char vm[NAME_LEN * 2], drv[PATH_MAX];
+
+	if (device_driver(vm, sizeof(vm), drv, sizeof(drv)) ||
+	    device_unbind(vm, drv))
+		return TEST_FAIL;
+	return device_bind(vm, drv);
+}
+
+/*
+ * Rescind the device under test (its requests end with ENODEV at once,
+ * the host holds nothing after a rescind), offer a new one and make it
+ * the device under test.
+ */
+int device_rescind_reoffer(void)
+{
+	char name[NAME_LEN];
+	int idx = cur_sim_idx(), err, created;
+
+	err = sim_ctl("rescind %d", idx);
+	if (err && err != ENODEV)
+		return fail("rescind %d: %s", idx, errname(err));
+	if (wait_misc_gone(run.name, 5000))
+		return TEST_FAIL;
+	if (offer_device(name, &idx, &created))
+		return TEST_FAIL;
+	if (strcmp(name, run.name))
+		printf("# device is now /dev/%s (simulator device %d)\n", name,
+		       idx);
+	set_device(name);
+	run.sim_idx = idx;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Common request patterns                                             */
 /* ------------------------------------------------------------------ */
@@ -1008,11 +1145,26 @@ int vbase_init(struct vbase *v)
 static void *bg_main(void *arg)
 {
 	struct bg *b = arg;
-	int64_t t0 = now_ms();
 
+	if (b->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(b->cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			b->cpu = -2;	/* the caller checks */
+	}
+	b->t_start = now_ms();
 	b->err = blob_ioctl(b->fd, &b->r);
-	b->ms = now_ms() - t0;
+	b->t_end = now_ms();
+	b->ms = b->t_end - b->t_start;
+	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+int bg_done(const struct bg *b)
+{
+	return __atomic_load_n(&b->done, __ATOMIC_ACQUIRE);
 }
 
 /* Start an echo of 64 bytes with @fault/@delay, timeout @timeout. */
@@ -1029,6 +1181,7 @@ struct bg *bg_start(int fd, uint32_t fault, uint32_t delay,
 		free(b);
 		return NULL;
 	}
+	b->cpu = -1;
 	sim_hdr(&h, AZ_SIM_OP_ECHO, fault, delay, 0, 0, 0);
 	b->req_len = 64;
 	b->req = put_req(b->a, PG + 8, b->req_len, &h);
@@ -1044,13 +1197,14 @@ struct bg *bg_start(int fd, uint32_t fault, uint32_t delay,
 	return b;
 }
 
-/* A request of the caller's on its own thread. */
-struct bg *bg_run(int fd, const struct az_blob_request_sync *r)
+/* A request of the caller's on its own thread, pinned to @cpu if >= 0. */
+struct bg *bg_run_cpu(int fd, const struct az_blob_request_sync *r, int cpu)
 {
 	struct bg *b = xmalloc(sizeof(*b));
 
 	memset(b, 0, sizeof(*b));
 	b->fd = fd;
+	b->cpu = cpu;
 	b->r = *r;
 	if (pthread_create(&b->th, NULL, bg_main, b)) {
 		free(b);
@@ -1060,12 +1214,22 @@ struct bg *bg_run(int fd, const struct az_blob_request_sync *r)
 	return b;
 }
 
-/* Join by @deadline (now_ms()); on timeout the thread is leaked. */
+struct bg *bg_run(int fd, const struct az_blob_request_sync *r)
+{
+	return bg_run_cpu(fd, r, -1);
+}
+
+/*
+ * Join by @deadline (now_ms()); -1 if the thread still runs then (it may
+ * be joined later; if never, bg_free() leaks it).
+ */
 int bg_join(struct bg *b, int64_t deadline)
 {
 	struct timespec ts;
 	int64_t left = deadline - now_ms();
 
+	if (b->joined)
+		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (left < 0)
 		left = 0;
@@ -1075,17 +1239,73 @@ int bg_join(struct bg *b, int64_t deadline)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	if (pthread_timedjoin_np(b->th, NULL, &ts)) {
-		pthread_detach(b->th);
+	if (pthread_timedjoin_np(b->th, NULL, &ts))
 		return -1;
-	}
+	b->joined = 1;
 	return 0;
 }
 
+/* Free @b; a thread still in its ioctl keeps @b (leaked, not freed). */
 void bg_free(struct bg *b)
 {
+	if (!b->joined) {
+		if (!bg_done(b)) {
+			fprintf(stderr, "az_blob_test: a request thread still waits; leaking it\n");
+			return;
+		}
+		pthread_join(b->th, NULL);
+	}
 	arena_free(b->a);
 	free(b);
+}
+
+/*
+ * Join @b within @ms. If its ioctl has not returned by then, fail with
+ * "@what: ..." and end it: "release" (a held request), then a rescind and
+ * a new device (with the simulator) or an unbind and bind (without), which
+ * end every request with ENODEV. Returns 0 when it returned in time;
+ * TEST_FAIL otherwise, with the thread joined if the rescue worked (b->done
+ * set), else left running (then @b must be leaked, not freed).
+ */
+int bg_wait(struct bg *b, int ms, const char *what)
+{
+	if (!bg_join(b, now_ms() + ms))
+		return 0;
+	fail("%s: the ioctl has not returned %d ms later", what, ms);
+	if (run.sim > 0) {
+		sim_cleanup();
+		if (!bg_join(b, now_ms() + 2000))
+			return TEST_FAIL;
+		vlog("%s: still waiting after release: rescinding", what);
+		device_rescind_reoffer();
+	} else {
+		device_rebind();
+	}
+	if (bg_join(b, now_ms() + STUCK_MS))
+		fprintf(stderr, "az_blob_test: %s: a request cannot be ended\n",
+			what);
+	return TEST_FAIL;
+}
+
+/*
+ * The ioctl with a deadline: on its own thread, joined within @ms (see
+ * bg_wait()). *@err and @r's response as the ioctl left them.
+ */
+int ioctl_bounded(int fd, struct az_blob_request_sync *r, int ms,
+		  const char *what, int *err)
+{
+	struct bg *b = bg_run(fd, r);
+	int ret;
+
+	if (!b)
+		return TEST_FAIL;
+	ret = bg_wait(b, ms, what);
+	if (!bg_done(b))
+		return TEST_FAIL;	/* leaked: it may still write b->r */
+	*err = b->err;
+	r->response = b->r.response;
+	bg_free(b);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1140,7 +1360,11 @@ int reap(pid_t pid, int *status, int ms)
 /* What must hold after every test. */
 int post_check(const struct sstats *s0)
 {
+	static const int zero[] = {
+		SS_VIOLATIONS, SS_MISUSE, SS_UNPINNED_WRITES, SS_RING_ERRORS,
+	};
 	struct sstats s;
+	size_t i;
 
 	if (!misc_exists(run.name))
 		return fail("post: device %s is gone", run.name);
@@ -1159,42 +1383,125 @@ int post_check(const struct sstats *s0)
 	}
 	if (sstats_get(&s))
 		return TEST_FAIL;
-	if (s.v[SS_VIOLATIONS] != s0->v[SS_VIOLATIONS])
-		return fail("post: simulator violations %+ld (last: %s)",
-			    s.v[SS_VIOLATIONS] - s0->v[SS_VIOLATIONS],
-			    s.last_violation);
+	for (i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+		int k = zero[i];
+
+		if (s.v[k] == s0->v[k])
+			continue;
+		return fail("post: simulator %s %+ld%s%s%s", ss_keys[k],
+			    s.v[k] - s0->v[k],
+			    k == SS_VIOLATIONS || k == SS_MISUSE ? " (last: " : "",
+			    k == SS_VIOLATIONS ? s.last_violation :
+			    k == SS_MISUSE ? s.last_misuse : "",
+			    k == SS_VIOLATIONS || k == SS_MISUSE ? ")" : "");
+	}
+	if (s.v[SS_DUPS_ARMED])
+		return fail("post: the simulator still keeps %ld REUSED_ID copies",
+			    s.v[SS_DUPS_ARMED]);
+	return 0;
+}
+
+/* After a failed test: nothing held, stalled or armed on the host. */
+void sim_cleanup(void)
+{
+	int idx = cur_sim_idx();
+
+	if (run.sim <= 0)
+		return;
+	sim_ctl("hang 0");
+	sim_ctl("stall %d 0", idx);
+	sim_ctl("rescind_on_send %d off", idx);
+	sim_ctl("fail_open %d 0", idx);
+	sim_ctl("release");
+}
+
+/* /dev/kmsg from now on, or -1. */
+int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * Fail if the kernel complained since kmsg_open(): a warning, a BUG, a
+ * refcount or list corruption report, a sanitizer, simulator misuse.
+ */
+int kmsg_check(int fd)
+{
+	static const char *const bad[] = {
+		"WARNING:", "BUG:", "Oops", "refcount_t:", "list_add corruption",
+		"list_del corruption", "general protection", "UBSAN", "KASAN",
+		"driver misuse", "Call Trace", "kernel BUG",
+	};
+	char rec[2048], *msg;
+	ssize_t n;
+	size_t i;
+
+	if (fd < 0)
+		return 0;
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = 0;
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			if (strstr(msg, bad[i]))
+				return fail("kernel log: %s", msg);
+	}
 	return 0;
 }
 
 int run_test(const struct test *t)
 {
 	struct sstats s0;
-	int have_s0, rc, post;
+	int have_s0, rc, post, kmsg;
 
 	run.reason[0] = 0;
 	have_s0 = run.sim > 0 && !sstats_read(&s0);
+	kmsg = kmsg_open();
 	vlog("%s: %s", t->name, t->desc);
 	rc = t->fn();
 	res_release_all();
-	if (rc == TEST_SKIP)
+	if (rc == TEST_SKIP) {
+		if (kmsg >= 0)
+			close(kmsg);
 		return rc;
+	}
 	if (rc && !run.reason[0])
 		fail("(no reason given)");
-	if (rc && run.sim > 0) {
-		/* Leave nothing held for the next test. */
-		sim_ctl("hang 0");
-		sim_ctl("release");
-	}
 	if (rc) {
 		char msg[sizeof(run.reason)];
 
+		/* Leave nothing held, stalled or armed for the next test. */
+		sim_cleanup();
 		/* Still wait for the driver to settle, reason unchanged. */
 		snprintf(msg, sizeof(msg), "%s", run.reason);
 		post_check(have_s0 ? &s0 : NULL);
+		/* A kernel complaint is worth knowing next to the reason. */
+		run.reason[0] = 0;
+		if (kmsg_check(kmsg))
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				 "; %s", run.reason);
 		snprintf(run.reason, sizeof(run.reason), "%s", msg);
+		if (kmsg >= 0)
+			close(kmsg);
 		return rc;
 	}
 	post = post_check(have_s0 ? &s0 : NULL);
+	if (!post)
+		post = kmsg_check(kmsg);
+	if (kmsg >= 0)
+		close(kmsg);
 	return post ? TEST_FAIL : TEST_OK;
 }
 

@@ -22,10 +22,15 @@
 
 /* The driver counts 4 KiB pages whatever the CPU's page size. */
 #define PG			4096UL
-/* Default timeout of a request: long enough for TCG, short enough that a
- * lost completion ends the test (driver gives up after it + 5 s).
+/*
+ * Default timeout of a request, which the host enforces: long enough for
+ * TCG. The driver keeps no timer, so a completion that never comes keeps
+ * the caller waiting: tests whose ioctl might not return run it on a
+ * thread with a deadline (bg_wait()) and end it (release, rescind).
  */
 #define DEF_TIMEOUT_MS		30000U
+/* How long a test waits for a request that should come back at once. */
+#define STUCK_MS		10000
 #ifndef MISC_DIR			/* overridable for a mock run */
 #define MISC_DIR		"/sys/class/misc"
 #define DRV_DBG_DIR		"/sys/kernel/debug/hyperv"
@@ -185,7 +190,9 @@ int expect_ok(int err, const struct az_blob_request_sync *r,
 
 enum {
 	DS_OUTSTANDING, DS_PINNED, DS_SUBMITTED, DS_COMPLETED, DS_ABANDONED,
-	DS_UNKNOWN_ID, DS_BAD_PACKET, DS_N
+	DS_UNKNOWN_ID, DS_BAD_PACKET,
+	/* Newer counters: -1 when the driver does not show them. */
+	DS_FAILED, DS_NOT_COMPLETION, DS_RING_FULL, DS_N
 };
 
 struct dstats {
@@ -199,17 +206,27 @@ int dstats_get(const char *misc, struct dstats *s);
 long drv_stat(const char *key);
 int check_deltas(const char *misc, const struct dstats *b, long sub,
 		 long comp, long aband, long unk, long bad);
+int check_deltas2(const char *misc, const struct dstats *b, long failed,
+		  long not_comp, long ring_full);
+int check_want(const char *misc, const struct dstats *b, const long *want);
 int wait_idle(const char *misc, long out, long pin, int ms);
 
 enum {
 	SS_REQUESTS, SS_COMPLETIONS, SS_VIOLATIONS, SS_BAD_REQUESTS, SS_HELD,
-	SS_RING_FULL, SS_OPEN_CHANNELS, SS_DEVICES, SS_N
+	SS_RING_FULL, SS_OPEN_CHANNELS, SS_DEVICES, SS_MISUSE,
+	SS_UNPINNED_WRITES, SS_LATE_ANSWERS, SS_LATE_WRITES, SS_LATE_UNPINNED,
+	SS_DUPS_ARMED, SS_DUPS_SENT, SS_RESCIND_AFTER_COMMIT,
+	SS_RACE_CONSUMED, SS_RACE_DEFERRED, SS_OPEN_FAILURES, SS_CUT,
+	SS_DROPPED, SS_RING_ERRORS, SS_RQSTOR_FULL, SS_N
 };
 
 struct sstats {
 	long v[SS_N];
 	char last_violation[160];
+	char last_misuse[160];
 };
+
+extern const char *const ss_keys[SS_N];
 
 int sstats_read(struct sstats *s);
 int sstats_get(struct sstats *s);
@@ -226,6 +243,7 @@ struct chan {
 };
 
 int sim_channels(struct chan *c, int max);
+int sim_chan_of(int idx, struct chan *out);
 int sim_idx_of(const char *misc);
 int cur_sim_idx(void);
 
@@ -238,6 +256,11 @@ int wait_new_misc(char old[][NAME_LEN], int nold, char *out, int ms);
 int wait_misc_gone(const char *name, int ms);
 int ensure_node(const char *name, int *created);
 int offer_device(char *name, int *idx, int *created);
+int device_driver(char *vm, size_t vmlen, char *drv, size_t drvlen);
+int device_unbind(const char *vm, const char *drv);
+int device_bind(const char *vm, const char *drv);
+int device_rebind(void);
+int device_rescind_reoffer(void);
 
 /* Common request patterns */
 
@@ -262,18 +285,27 @@ int vbase_init(struct vbase *v);
 struct bg {
 	pthread_t th;
 	int fd;
+	int cpu;			/* run on this CPU; -1: anywhere */
 	struct arena *a;
 	struct az_blob_request_sync r;
 	uint8_t *req, *resp;
 	size_t req_len;
 	int err;
+	int done;			/* the ioctl returned (atomic) */
+	int joined;			/* the thread was joined */
+	int64_t t_start, t_end;		/* now_ms() around the ioctl */
 	int64_t ms;
 };
 
 struct bg *bg_start(int fd, uint32_t fault, uint32_t delay, uint32_t timeout);
 struct bg *bg_run(int fd, const struct az_blob_request_sync *r);
+struct bg *bg_run_cpu(int fd, const struct az_blob_request_sync *r, int cpu);
+int bg_done(const struct bg *b);
 int bg_join(struct bg *b, int64_t deadline);
+int bg_wait(struct bg *b, int ms, const char *what);
 void bg_free(struct bg *b);
+int ioctl_bounded(int fd, struct az_blob_request_sync *r, int ms,
+		  const char *what, int *err);
 
 /* Callers that go away */
 
@@ -290,6 +322,9 @@ struct test {
 };
 
 int post_check(const struct sstats *s0);
+void sim_cleanup(void);
+int kmsg_open(void);
+int kmsg_check(int fd);
 int run_test(const struct test *t);
 int selected(const char *name, int argc, char **argv);
 void report(const char *name, int rc);

@@ -415,6 +415,68 @@ static void lc_set_path(void)
 	pthread_mutex_unlock(&g_lc_lock);
 }
 
+/* Writes "release" to the simulator after a pause (the host answers). */
+static void *lc_releaser(void *arg)
+{
+	sleep_ms(*(unsigned int *)arg);
+	sim_ctl("release");
+	return NULL;
+}
+
+/*
+ * A request the host holds (NEVER) before an unbind or a suspend, which
+ * the host answers 300 ms into it: remove and suspend give the host time
+ * to complete what it holds, so it must succeed. NULL without the
+ * simulator.
+ */
+static struct bg *lc_held_start(void)
+{
+	struct bg *b;
+	int fd;
+
+	if (run.sim <= 0)
+		return NULL;
+	fd = open(run.dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fail("open %s: %s", run.dev, strerror(errno));
+		return NULL;
+	}
+	b = bg_start(fd, AZ_SIM_FAULT_NEVER, 0, 0);
+	if (!b) {
+		close(fd);
+		return NULL;
+	}
+	if (wait_sim(SS_HELD, 1, 5000)) {
+		sim_ctl("release");
+		bg_join(b, now_ms() + 10000);
+		close(fd);
+		bg_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static int lc_held_end(struct bg *b, pthread_t *rel, const char *what)
+{
+	int fd = b->fd, ret = 0;
+
+	pthread_join(*rel, NULL);
+	if (bg_join(b, now_ms() + 10000)) {
+		sim_ctl("release");
+		close(fd);
+		return fail("%s: the held request still waits 10 s later", what);
+	}
+	if (b->err)
+		ret = fail("%s: a request the host answered during it: expected success, got %s",
+			   what, errname(b->err));
+	else if (expect_ok(b->err, &b->r, 0, 64) ||
+		 cmp_bytes("response", b->resp, b->req, 64))
+		ret = TEST_FAIL;
+	close(fd);
+	bg_free(b);
+	return ret;
+}
+
 /* The device is back as misc @name: make it the one under test. */
 static void lc_new_device(const char *name)
 {
@@ -424,22 +486,42 @@ static void lc_new_device(const char *name)
 	lc_set_path();
 }
 
-/* One unbind/bind, rescind/offer or suspend cycle. */
-static int lc_cycle(int mode, const char *drv, unsigned long *busy)
+/*
+ * One unbind/bind, rescind/offer or suspend cycle. Unbind and suspend start
+ * with a request the host holds and answers 300 ms into them (counted in
+ * *@drained).
+ */
+static int lc_cycle(int mode, const char *drv, unsigned long *drained)
 {
 	char vm[NAME_LEN * 2], path[PATH_MAX + 16], name[NAME_LEN];
 	char old[MAX_DEVS][NAME_LEN];
-	int err, nold, created, idx;
+	static unsigned int pause_ms = 300;
+	int err, nold, created, idx, ret;
+	struct bg *held = NULL;
+	pthread_t rel;
 
+	if (mode == LM_SUSPEND || mode == LM_UNBIND) {
+		held = lc_held_start();
+		if (run.sim > 0 && !held)
+			return TEST_FAIL;
+		if (held && pthread_create(&rel, NULL, lc_releaser, &pause_ms)) {
+			sim_ctl("release");
+			bg_join(held, now_ms() + 10000);
+			close(held->fd);
+			bg_free(held);
+			return fail("pthread_create failed");
+		}
+	}
 	if (mode == LM_SUSPEND) {
 		err = sim_ctl("suspend %d", cur_sim_idx());
-		if (err == EBUSY)
-			(*busy)++;
-		else if (err)
-			return fail("suspend %d: %s", cur_sim_idx(),
-				    errname(err));
+		ret = err ? fail("suspend %d: %s (suspend never fails now)",
+				 cur_sim_idx(), errname(err)) : 0;
+		if (held && lc_held_end(held, &rel, "suspend") && !ret)
+			ret = TEST_FAIL;
+		if (held && !ret)
+			(*drained)++;
 		sleep_ms(rnd32(&run.seed) % 50);
-		return 0;
+		return ret;
 	}
 	if (mode == LM_RESCIND) {
 		idx = cur_sim_idx();
@@ -458,12 +540,21 @@ static int lc_cycle(int mode, const char *drv, unsigned long *busy)
 	}
 	err = misc_vmname(run.name, vm, sizeof(vm));
 	if (err)
-		return fail("device link of %s: %s", run.name, strerror(err));
-	snprintf(g_lc_vm, sizeof(g_lc_vm), "%s", vm);
+		ret = fail("device link of %s: %s", run.name, strerror(err));
+	else
+		snprintf(g_lc_vm, sizeof(g_lc_vm), "%s", vm);
 	snprintf(path, sizeof(path), "%s/unbind", drv);
-	err = write_text(path, vm);
-	if (err)
-		return fail("writing %s to %s: %s", vm, path, errname(err));
+	if (!err) {
+		err = write_text(path, vm);
+		ret = err ? fail("writing %s to %s: %s", vm, path,
+				 errname(err)) : 0;
+	}
+	if (held && lc_held_end(held, &rel, "unbind") && !ret)
+		ret = TEST_FAIL;
+	if (held && !ret)
+		(*drained)++;
+	if (ret)
+		return ret;
 	if (wait_misc_gone(run.name, 5000))
 		return TEST_FAIL;
 	sleep_ms(20 + rnd32(&run.seed) % 80);
@@ -483,7 +574,7 @@ static int lc_loaded(int mode, const char *what)
 {
 	unsigned int nt = run.threads, i;
 	unsigned long calls = 0, ok = 0, enodev = 0, eagain = 0, openf = 0;
-	unsigned long busy = 0;
+	unsigned long drained = 0;
 	char drv[PATH_MAX], path[PATH_MAX + 16];
 	struct lw *w;
 	int ret = 0;
@@ -513,7 +604,7 @@ static int lc_loaded(int mode, const char *what)
 	}
 	sleep_ms(100);
 	for (it = 0; !ret && it < g_lc_iters; it++)
-		ret = lc_cycle(mode, drv, &busy);
+		ret = lc_cycle(mode, drv, &drained);
 	if (ret && mode == LM_UNBIND && g_lc_vm[0] && !misc_exists(run.name)) {
 		/* Leave a bound device behind whatever happened. */
 		snprintf(path, sizeof(path), "%s/bind", drv);
@@ -536,8 +627,9 @@ static int lc_loaded(int mode, const char *what)
 	printf("# %s: %u cycles in %.1f s, %lu calls on %u threads: %lu ok, %lu ENODEV, %lu EAGAIN, %lu failed opens",
 	       what, it, (double)(now_ms() - t0) / 1000, calls, nt, ok, enodev,
 	       eagain, openf);
-	if (mode == LM_SUSPEND)
-		printf(", %lu suspends refused with EBUSY", busy);
+	if (mode != LM_RESCIND)
+		printf(", %lu requests held at the %s completed", drained,
+		       mode == LM_SUSPEND ? "suspend" : "unbind");
 	printf("\n");
 	if (!ret && !ok)
 		ret = fail("no request succeeded");

@@ -9,8 +9,10 @@
  * driver's debugfs counters. Each test prints one line, "ok <name>",
  * "FAIL <name>: <reason>" or "skip <name>: <reason>", and the last line is
  * "N passed, M failed[, K skipped]". After every test the runner checks that
- * the driver holds no request and no pinned page, and, with the simulator's
- * control interface, that the host saw no protocol violation.
+ * the driver holds no request and no pinned page, that the kernel logged no
+ * warning, and, with the simulator's control interface, that the host saw
+ * no protocol violation, no misuse of the VMBus core and no write to a page
+ * the driver had unpinned.
  *
  *   az_blob_test              run every test
  *   az_blob_test echo_ 'fill*' run the tests matching a prefix or a glob
@@ -66,8 +68,9 @@ static const struct test tests[] = {
 	{ "fill_max", t_fill_max, 0, "exactly 8192 pages in total" },
 	{ "data_overlaps_request", t_data_overlaps_request, 0, "data buffer containing the request" },
 	{ "status_passthrough", t_status_passthrough, 0, "host status reaches response.status" },
-	{ "host_timeout", t_host_timeout, 0, "host cancels after the timeout" },
-	{ "flags_nonzero", t_flags_nonzero, 0, "EINVAL" },
+	{ "host_timeout", t_host_timeout, 0, "the host cancels at the timeout, answers before it" },
+	{ "upload_readonly_data", t_upload_readonly_data, 0, "AZ_BLOB_DATA_HOST_READS: read-only and file-backed data" },
+	{ "flags_nonzero", t_flags_nonzero, 0, "EINVAL for any bit but AZ_BLOB_DATA_HOST_READS" },
 	{ "request_len_zero", t_request_len_zero, 0, "EINVAL" },
 	{ "response_len_zero", t_response_len_zero, 0, "EINVAL" },
 	{ "data_valid_gt_len", t_data_valid_gt_len, 0, "EINVAL" },
@@ -86,21 +89,34 @@ static const struct test tests[] = {
 	{ "kernel_address", t_kernel_address, 0, "EFAULT" },
 	{ "threads_mixed", t_threads_mixed, 0, "-t threads x -n random requests" },
 	{ "killed_caller", t_killed_caller, 0, "SIGKILL while the host holds the request" },
+	{ "user_bound", t_user_bound, NEEDS_SIM, "a user's 257th request waits, other users' do not" },
+	{ "freezable_wait", t_freezable_wait, NEEDS_SIM, "a caller waiting for the host can be frozen" },
 	{ "unknown_id", t_unknown_id, NEEDS_SIM, "completion for an id never sent" },
 	{ "id_zero", t_id_zero, NEEDS_SIM, "completion with id 0" },
 	{ "duplicate", t_duplicate, NEEDS_SIM, "the same completion twice" },
 	{ "short_completion", t_short_completion, NEEDS_SIM, "EIO" },
-	{ "long_completion", t_long_completion, NEEDS_SIM, "extra bytes ignored" },
+	{ "long_completion", t_long_completion, NEEDS_SIM, "up to 64 KiB accepted, extra bytes ignored, nothing cut" },
+	{ "long_completion_next", t_long_completion_next, NEEDS_SIM, "a long completion right before another" },
 	{ "resplen_over", t_resplen_over, NEEDS_SIM, "EIO" },
 	{ "resplen_equal", t_resplen_equal, NEEDS_SIM, "response_len = buffer length" },
-	{ "bad_type", t_bad_type, NEEDS_SIM, "EIO" },
-	{ "never_timeout", t_never_timeout, NEEDS_SIM, "ETIMEDOUT, pages stay with the host" },
-	{ "channel_params", t_channel_params, NEEDS_SIM, "ring sizes, requestor depth" },
+	{ "bad_type", t_bad_type, NEEDS_SIM, "an in-band packet is dropped, the request stays the host's" },
+	{ "inband_live_id", t_inband_live_id, NEEDS_SIM, "an in-band packet with a live id leaves it alone" },
+	{ "reused_id_duplicate", t_reused_id_duplicate, NEEDS_SIM, "a stale completion for a reused id is unknown" },
+	{ "never_timeout", t_never_timeout, NEEDS_SIM, "the host holds past the timeout: the caller waits" },
+	{ "channel_params", t_channel_params, NEEDS_SIM, "ring sizes, max_pkt_size, no core requestor" },
 	{ "suspend_resume", t_suspend_resume, NEEDS_SIM, "suspend and resume while idle" },
+	{ "resume_failure", t_resume_failure, NEEDS_SIM, "a failed resume leaves the device gone (ENODEV)" },
 	{ "second_device", t_second_device, NEEDS_SIM, "a second device next to the first" },
 	{ "unbind_bind", t_unbind_bind, 0, "unbind and bind through sysfs" },
 	{ "hang_burst_rescind", t_hang_burst_rescind, NEEDS_SIM, "rescind with 8 requests held" },
-	{ "suspend_busy", t_suspend_busy, NEEDS_SIM | SLOW, "suspend refused while a request is held" },
+	{ "rescind_after_commit", t_rescind_after_commit, NEEDS_SIM, "rescind between commit and send's end" },
+	{ "suspend_busy", t_suspend_busy, NEEDS_SIM | SLOW, "suspend waits for a request the host answers" },
+	{ "suspend_drains_then_fails", t_suspend_drains_then_fails, NEEDS_SIM | SLOW, "suspend fails what the host keeps past 10 s" },
+	{ "late_answer_after_timeout", t_late_answer_after_timeout, NEEDS_SIM | SLOW, "the host answers 6 s after the timeout" },
+	{ "ring_full_fifo", t_ring_full_fifo, NEEDS_SIM | SLOW, "senders queue in order, EBUSY after 5 s stalled" },
+	{ "ring_room_without_completion", t_ring_room_without_completion, NEEDS_SIM, "a waiting sender goes in when the host takes packets off, answered or not" },
+	{ "shmem_file_mapping", t_shmem_file_mapping, 0, "download into and upload from a shared tmpfs file mapping" },
+	{ "longterm_file_mapping", t_longterm_file_mapping, 0, "a shared ext2 file mapping: no writable long-term pin from 6.5 (EFAULT), uploads work" },
 };
 
 #define NTESTS	(sizeof(tests) / sizeof(tests[0]))
@@ -132,7 +148,8 @@ static void usage(FILE *f)
 "            or iterations of a subcommand\n"
 "  -s        run the tests that need the simulator's control interface\n"
 "            (default: when " SIM_DIR " exists)\n"
-"  -S        also run slow tests (suspend_busy, about 10 s)\n"
+"  -S        also run slow tests (suspend_busy, suspend_drains_then_fails,\n"
+"            late_answer_after_timeout, ring_full_fifo: about 40 s)\n"
 "  -r SEED   random seed (default: from the clock; printed with -v)\n"
 "  -v        verbose: what each test does, simulator commands\n"
 "  -h, --help  this text\n"
@@ -165,8 +182,9 @@ static void usage(FILE *f)
 "\n"
 "Needs root, debugfs at /sys/kernel/debug (driver counters under\n"
 DRV_DBG_DIR "/<device>/stats). After every test the driver must hold\n"
-"no request and no pinned page, and the simulator must have seen no\n"
-"protocol violation. Tests that remove devices bring one back.\n");
+"no request and no pinned page, the kernel must have logged no warning,\n"
+"and the simulator must have seen no protocol violation, no misuse and no\n"
+"write to an unpinned page. Tests that remove devices bring one back.\n");
 }
 
 static int parse_uint(const char *s, unsigned int *out)
@@ -228,7 +246,7 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			for (i = 0; i < NTESTS; i++)
-				printf("%-24s %s%s%s\n", tests[i].name,
+				printf("%-26s %s%s%s\n", tests[i].name,
 				       tests[i].desc,
 				       tests[i].flags & NEEDS_SIM ? " [sim]" : "",
 				       tests[i].flags & SLOW ? " [slow]" : "");

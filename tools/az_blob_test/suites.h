@@ -21,6 +21,7 @@ int t_sum_data(void);
 int t_data_overlaps_request(void);
 int t_status_passthrough(void);
 int t_host_timeout(void);
+int t_upload_readonly_data(void);
 
 /* validation.c: every rule with its errno */
 int t_flags_nonzero(void);
@@ -41,9 +42,17 @@ int t_bad_struct_ptr(void);
 int t_bad_ioctl(void);
 int t_kernel_address(void);
 
-/* concurrency.c: threads, and callers that go away */
+/* concurrency.c: threads, callers that go away, users, the freezer, the
+ * queue for the ring
+ */
 int t_threads_mixed(void);
 int t_killed_caller(void);
+int t_user_bound(void);
+int t_freezable_wait(void);
+int t_ring_full_fifo(void);
+int t_ring_room_without_completion(void);
+int t_shmem_file_mapping(void);
+int t_longterm_file_mapping(void);
 
 /* hostfaults.c: a misbehaving host */
 int t_unknown_id(void);
@@ -55,6 +64,10 @@ int t_resplen_over(void);
 int t_resplen_equal(void);
 int t_bad_type(void);
 int t_never_timeout(void);
+int t_long_completion_next(void);
+int t_inband_live_id(void);
+int t_reused_id_duplicate(void);
+int t_late_answer_after_timeout(void);
 
 /* device.c: the channel and the device's life */
 int t_channel_params(void);
@@ -63,6 +76,9 @@ int t_suspend_busy(void);
 int t_second_device(void);
 int t_unbind_bind(void);
 int t_hang_burst_rescind(void);
+int t_rescind_after_commit(void);
+int t_resume_failure(void);
+int t_suspend_drains_then_fails(void);
 
 /* Subcommands: each returns the exit status. */
 int demo(void);					/* demo.c */

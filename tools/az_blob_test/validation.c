@@ -70,22 +70,41 @@ static int expect_reject(int fd, struct az_blob_request_sync *r, int want,
 				 want, what);
 }
 
+/*
+ * Every bit but AZ_BLOB_DATA_HOST_READS is refused; that one alone is
+ * accepted (with a writable data buffer too).
+ */
 int t_flags_nonzero(void)
 {
-	static const uint32_t flags[] = { 1, 2, 0x80000000U, 0xffffffffU };
+	static const uint32_t flags[] = {
+		2, 3, 0x80000000U, 0x80000001U, 0xfffffffeU, 0xffffffffU,
+	};
+	struct az_blob_request_sync r;
 	struct vbase v;
 	char what[64];
 	size_t i;
+	int err;
 
 	if (vbase_init(&v))
 		return TEST_FAIL;
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		struct az_blob_request_sync r = v.r;
-
+		r = v.r;
 		r.flags = flags[i];
 		snprintf(what, sizeof(what), "flags 0x%x", flags[i]);
 		if (expect_reject(v.fd, &r, EINVAL, what))
 			return TEST_FAIL;
+	}
+	r = v.r;
+	r.flags = AZ_BLOB_DATA_HOST_READS;
+	r.data_valid = 100;
+	if (ioctl_bounded(v.fd, &r, STUCK_MS, "flags AZ_BLOB_DATA_HOST_READS",
+			  &err))
+		return TEST_FAIL;
+	if (expect_ok(err, &r, 0, 64)) {
+		snprintf(run.reason + strlen(run.reason),
+			 sizeof(run.reason) - strlen(run.reason),
+			 " (flags AZ_BLOB_DATA_HOST_READS)");
+		return TEST_FAIL;
 	}
 	return 0;
 }

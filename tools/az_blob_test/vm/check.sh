@@ -340,6 +340,18 @@ make_initrd() {
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests} "$mods/extra"
 	cp /bin/busybox "$root/bin/busybox"
 	cp "$b/test/hv_azure_blob.ko" "$b/sim/az_blob_sim.ko" "$mods/extra/"
+	# A RAM disk and ext4 (for ext2), for the tests that need a file on a
+	# filesystem that tracks dirty pages; the debug kernel has no modules.
+	if [ "$kind" = stock ]; then
+		for t in $( (modprobe -S "$kver" --show-depends brd
+			     modprobe -S "$kver" --show-depends ext4) 2>/dev/null |
+			   awk '$1 == "insmod" { print $2 }'); do
+			case "$t" in
+			*.xz) xz -dc "$t" >"$mods/extra/$(basename "${t%.xz}")" ;;
+			*) cp "$t" "$mods/extra/" ;;
+			esac
+		done
+	fi
 	depmod -b "$root" "$kver" 2>/dev/null
 	cp "$WORK/bin/az_blob_test" "$WORK/bin/az_blob_test32" "$root/bin/" 2>/dev/null
 	cp "$VM/guest-init" "$root/init"
