@@ -993,7 +993,6 @@ static bool az_blob_send_turn(struct az_blob_device *dev,
  */
 static int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 {
-	struct vmbus_channel *chan = dev->hdev->channel;
 	struct vmbus_packet_mpb_array *desc;
 	bool asked = false;
 	struct list_head me;
@@ -1044,7 +1043,7 @@ static int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 			 * fit. It may have made room before it could see the
 			 * request: look once more.
 			 */
-			set_channel_pending_send_size(chan,
+			set_channel_pending_send_size(dev->hdev->channel,
 						      ALIGN(desc_size + sizeof(req->pkt),
 							    sizeof(u64)) + sizeof(u64));
 			/* pending_send_sz before the ring's indices */
@@ -1070,8 +1069,12 @@ static int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 		}
 	}
 	list_del(&me);
-	if (asked)
-		set_channel_pending_send_size(chan, 0);
+	/*
+	 * Only on a running device: hdev and the ring are valid while the
+	 * state is, and a close resets the ring anyway.
+	 */
+	if (asked && dev->state == AZ_BLOB_RUNNING)
+		set_channel_pending_send_size(dev->hdev->channel, 0);
 	spin_unlock_bh(&dev->lock);
 	/* The next sender's turn. */
 	wake_up_all(&dev->send_wq);
