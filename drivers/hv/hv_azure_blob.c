@@ -1439,6 +1439,26 @@ static int az_blob_stats_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(az_blob_stats);
 
+/* A device with no channel yet: the state a request's hand-over needs. */
+static struct az_blob_device *az_blob_device_alloc(void)
+{
+	struct az_blob_device *dev = kzalloc_obj(*dev, GFP_KERNEL);
+
+	if (!dev)
+		return NULL;
+	kref_init(&dev->kref);
+	spin_lock_init(&dev->lock);
+	INIT_LIST_HEAD(&dev->pending);
+	init_waitqueue_head(&dev->drain_wq);
+	INIT_LIST_HEAD(&dev->senders);
+	init_waitqueue_head(&dev->send_wq);
+	INIT_LIST_HEAD(&dev->users);
+	init_waitqueue_head(&dev->user_wq);
+	init_llist_head(&dev->free_list);
+	INIT_WORK(&dev->free_work, az_blob_free_work);
+	return dev;
+}
+
 static int az_blob_probe(struct hv_device *hdev,
 			 const struct hv_vmbus_device_id *dev_id)
 {
@@ -1454,20 +1474,10 @@ static int az_blob_probe(struct hv_device *hdev,
 		return -ENODEV;
 	}
 
-	dev = kzalloc_obj(*dev, GFP_KERNEL);
+	dev = az_blob_device_alloc();
 	if (!dev)
 		return -ENOMEM;
-	kref_init(&dev->kref);
 	dev->hdev = hdev;
-	spin_lock_init(&dev->lock);
-	INIT_LIST_HEAD(&dev->pending);
-	init_waitqueue_head(&dev->drain_wq);
-	INIT_LIST_HEAD(&dev->senders);
-	init_waitqueue_head(&dev->send_wq);
-	INIT_LIST_HEAD(&dev->users);
-	init_waitqueue_head(&dev->user_wq);
-	init_llist_head(&dev->free_list);
-	INIT_WORK(&dev->free_work, az_blob_free_work);
 	hv_set_drvdata(hdev, dev);
 	dev->ids = az_blob_ids_alloc();
 	if (!dev->ids) {

@@ -345,20 +345,9 @@ static void az_blob_test_ids(struct kunit *test)
 /* A device with no channel: what the hand-over of a request needs. */
 static struct az_blob_device *az_blob_test_dev(struct kunit *test)
 {
-	struct az_blob_device *dev;
+	struct az_blob_device *dev = az_blob_device_alloc();
 
-	dev = kzalloc_obj(*dev, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, dev);
-	kref_init(&dev->kref);
-	spin_lock_init(&dev->lock);
-	INIT_LIST_HEAD(&dev->pending);
-	init_waitqueue_head(&dev->drain_wq);
-	INIT_LIST_HEAD(&dev->senders);
-	init_waitqueue_head(&dev->send_wq);
-	INIT_LIST_HEAD(&dev->users);
-	init_waitqueue_head(&dev->user_wq);
-	init_llist_head(&dev->free_list);
-	INIT_WORK(&dev->free_work, az_blob_free_work);
 	return dev;
 }
 
