@@ -19,7 +19,7 @@ DKMS_NAME := hv_azure_blob
 DKMS_VER := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := /usr/src/$(DKMS_NAME)-$(DKMS_VER)
 # What DKMS needs to build the module, nothing else.
-DKMS_FILES := Kbuild dkms.conf compat drivers/hv/hv_azure_blob.c \
+DKMS_FILES := Kbuild dkms.conf compat $(wildcard drivers/hv/hv_azure_blob*) \
 	include/uapi/misc/hv_azure_blob.h
 
 all: modules

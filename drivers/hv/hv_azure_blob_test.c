@@ -4,11 +4,14 @@
  * range for 4 KiB and 64 KiB pages, the checks on what the host sends back,
  * the driver's own transaction ids, and the hand-over of a request between
  * its submitter and the host (completion, abandon, give-back, per-user
- * accounting) on a device with no channel. Included by hv_azure_blob.c so
- * that its static functions can be tested.
+ * accounting) on a device with no channel. Built into the module: what it
+ * tests is the driver's internal interface, hv_azure_blob.h.
  */
 
 #include <kunit/test.h>
+#include <linux/slab.h>
+
+#include "hv_azure_blob.h"
 
 static const struct az_blob_request_sync az_blob_test_valid = {
 	.request_len = 32,

@@ -133,8 +133,11 @@ else
 fi
 
 # The driver again, alone, with every check; then link it with the rest.
-rm -f "$out"/drivers/hv/hv_azure_blob.o "$out"/drivers/hv/hv_azure_blob.ko
-if ! make -C "$src" O="$out" W=1 C=2 CHECK="$sparse" drivers/hv/hv_azure_blob.o >"$work/driver.log" 2>&1 ||
+objs=$(cd "$src" && ls drivers/hv/hv_azure_blob_*.c | sed 's/\.c$/.o/')
+# shellcheck disable=SC2086
+(cd "$out" && rm -f $objs drivers/hv/hv_azure_blob.o drivers/hv/hv_azure_blob.ko)
+# shellcheck disable=SC2086
+if ! make -C "$src" O="$out" W=1 C=2 CHECK="$sparse" $objs >"$work/driver.log" 2>&1 ||
    ! make -C "$src" O="$out" -s -j"$(nproc)" KBUILD_MODPOST_WARN=1 modules >"$work/modpost.log" 2>&1; then
 	fail "driver builds in-tree W=1 C=2" "$(tail -n 10 "$work/driver.log" "$work/modpost.log")"
 elif grep -E 'warning:|error:' "$work/driver.log" >/dev/null; then
@@ -166,7 +169,7 @@ else
 	pass "every symbol the driver uses ($(wc -l <<<"$need")) is exported by the tree"
 fi
 
-kd=$( (cd "$src" && perl scripts/kernel-doc -none -Wall drivers/hv/hv_azure_blob.c \
+kd=$( (cd "$src" && perl scripts/kernel-doc -none -Wall drivers/hv/hv_azure_blob*.[ch] \
 	include/uapi/misc/hv_azure_blob.h) 2>&1)
 if [ -z "$kd" ]; then
 	pass "scripts/kernel-doc -Wall silent on the driver and the uapi header"
