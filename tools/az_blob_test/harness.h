@@ -5,7 +5,10 @@
  * driver's and the simulator's debugfs state, misc devices, requests on
  * background threads and the runner. Each suite (functional.c, validation.c,
  * ...) includes this after its own system headers; its tests are declared
- * in suites.h.
+ * in suites.h. harness.c has the run's state, reporting, small helpers,
+ * resources, callers that go away and the runner; harness_req.c arenas,
+ * requests and background requests; harness_dev.c the driver's and the
+ * simulator's state and the misc devices.
  */
 #ifndef AZ_BLOB_TEST_HARNESS_H
 #define AZ_BLOB_TEST_HARNESS_H
@@ -126,6 +129,7 @@ enum { RES_FD, RES_MAP, RES_ARENA };
 void track(int kind, int fd, void *p, size_t len);
 void res_release_all(void);
 void *map_pages(size_t pages, int prot);
+int dev_open_path(const char *path);
 int dev_open(void);
 
 /* Arenas: buffers surrounded by canary bytes */
