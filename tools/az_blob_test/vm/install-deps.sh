@@ -12,6 +12,12 @@ linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-source-6.12 gcc-multilib python3 dkms
 python3-sphinx python3-yaml groff-base"
 
+# Azurite and the Azure SDK (tools/az_blob_host/node, pinned by its
+# package-lock.json) run on node; machines of this kind come with node 20
+# and npm, Debian's own packages are the fallback.
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
