@@ -54,8 +54,12 @@ struct az_host_buf {
  *               (timeout_ms after the host took the packet), or 0 for none.
  *               A service that passes it stops and returns %AZ_HOST_TIMEOUT.
  * @cancel: Becomes non-zero when the guest closed the channel or the host
- *          is shutting down: stop touching the buffers at once and return
- *          %AZ_HOST_CANCELLED (the completion is not sent).
+ *          is shutting down, and when @deadline_ns passes: stop touching
+ *          the buffers at once and return %AZ_HOST_CANCELLED. After a close
+ *          or a shutdown no completion is sent; after the deadline the core
+ *          answers %AZ_HOST_TIMEOUT (unless the service returned
+ *          %AZ_HOST_OK: it finished in time). Either way the completion
+ *          waits for execute() to return.
  * @transaction_id: The caller's GUID, for logs.
  * @data_valid: Bytes of @data that hold input (data_buffer_valid).
  * @request: The request buffer (read only).
