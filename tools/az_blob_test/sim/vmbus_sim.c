@@ -10,7 +10,8 @@
  * asked for, written and read with the same arithmetic; the channel
  * callback runs in a tasklet scheduled from an interrupt on the channel's
  * target CPU. It plays the host's half of the ring protocol too, and hands
- * every packet it takes off the guest's ring to a personality (blob_vsp.c).
+ * every packet it takes off the guest's ring to the device's personality
+ * (blob_vsp.c, or relay.c in az_blob_relay.ko).
  * README.md lists what differs from the real core, and why.
  */
 
@@ -607,6 +608,7 @@ int vmbus_sim_send(struct vmbus_sim_dev *sd, struct vmbus_sim_req *done,
 		sim_signal_guest(sd);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(vmbus_sim_send);
 
 /* ------------------------------------------------------------------ */
 /* The host reads the guest's (outbound) ring                          */
@@ -662,7 +664,7 @@ static int sim_take_one(struct vmbus_sim_dev *sd, bool hook,
 		spin_unlock_irqrestore(&sd->lock, flags);
 		if (req)
 			sim_free_req(req);
-		req = kzalloc(struct_size(req, priv, sim_ops->req_priv_size),
+		req = kzalloc(struct_size(req, priv, sd->ops->req_priv_size),
 			      gfp | __GFP_NOWARN);
 		if (req) {
 			req->len = len;
@@ -748,7 +750,7 @@ void sim_host_work(struct work_struct *work)
 			}
 			if (ret <= 0)
 				break;
-			sim_ops->request(req, false);
+			sd->ops->request(req, false);
 			cond_resched();
 		}
 		sim_host_mask(sd, 0);
@@ -862,7 +864,7 @@ static void sim_rescind_hook(struct vmbus_sim_dev *sd, enum sim_hook hook,
 		if (READ_ONCE(out->ring_buffer->read_index) == end)
 			mine = req;
 		else
-			sim_ops->request(req, true);
+			sd->ops->request(req, true);
 	}
 
 	if (mine && hook == SIM_HOOK_COMPLETED) {
@@ -870,7 +872,7 @@ static void sim_rescind_hook(struct vmbus_sim_dev *sd, enum sim_hook hook,
 		sd->hook_req = mine;
 		sd->hook_written = false;
 		spin_unlock_irqrestore(&sd->lock, flags);
-		sim_ops->request(mine, true);
+		sd->ops->request(mine, true);
 		mine = NULL;
 		/*
 		 * The answer is in the guest's ring and its interrupt on the
@@ -891,7 +893,7 @@ static void sim_rescind_hook(struct vmbus_sim_dev *sd, enum sim_hook hook,
 		atomic_long_inc(&sim_stats.race_consumed);
 	}
 	if (mine)
-		sim_ops->request(mine, true);
+		sd->ops->request(mine, true);
 	sim_rescind_later(sd);
 }
 
@@ -1248,11 +1250,19 @@ void *vmbus_sim_dev_priv(struct vmbus_sim_dev *sd)
 {
 	return sd->priv;
 }
+EXPORT_SYMBOL_GPL(vmbus_sim_dev_priv);
+
+void *vmbus_sim_dev_data(struct vmbus_sim_dev *sd)
+{
+	return sd->data;
+}
+EXPORT_SYMBOL_GPL(vmbus_sim_dev_data);
 
 int vmbus_sim_dev_index(const struct vmbus_sim_dev *sd)
 {
 	return sd->index;
 }
+EXPORT_SYMBOL_GPL(vmbus_sim_dev_index);
 
 bool vmbus_sim_hvpfn_valid(u64 hvpfn)
 {
@@ -1348,7 +1358,7 @@ static int sim_open(struct vmbus_channel *newchannel, void *userdata,
 		goto error_clean_ring;
 	}
 
-	sim_ops->chan_open(sd);
+	sd->ops->chan_open(sd);
 	spin_lock_irqsave(&sd->lock, flags);
 	sd->gen++;
 	sd->userdatalen = userdatalen;
@@ -1423,12 +1433,12 @@ static void sim_host_close(struct vmbus_sim_dev *sd)
 		usleep_range(100, 200);
 
 	list_for_each_entry_safe(req, tmp, &reqs, node) {
-		sim_ops->close_req(req);
+		sd->ops->close_req(req);
 		list_del(&req->node);
 		sim_free_req(req);
 	}
 	sim_free_backlog(&backlog);
-	sim_ops->chan_close(sd);
+	sd->ops->chan_close(sd);
 }
 
 /* vmbus_close_internal() */

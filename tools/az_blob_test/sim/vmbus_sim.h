@@ -5,9 +5,10 @@
  * TEST-ONLY. The core plays hv_vmbus for the guest driver (bus, channel
  * open/close, ring buffers, requestor, packet iterator, channel callback,
  * rescind, suspend/resume) and the host's half of the ring protocol. It
- * knows nothing of what the packets mean: a personality (blob_vsp.c) gets
- * every packet the host takes off the guest's ring and answers with packets
- * of its own. See README.md.
+ * knows nothing of what the packets mean: a device's personality
+ * (blob_vsp.c, the primary one, in the same module; relay.c, attached from
+ * az_blob_relay.ko) gets every packet the host takes off the guest's ring
+ * and answers with packets of its own. See README.md.
  */
 #ifndef _VMBUS_SIM_H
 #define _VMBUS_SIM_H
@@ -72,7 +73,8 @@ struct vmbus_sim_pkt {
 
 /**
  * struct vmbus_sim_ops - A host personality.
- * @name: Its debugfs directory (/sys/kernel/debug/@name).
+ * @name: The primary's: the debugfs directory (/sys/kernel/debug/@name);
+ *        every one's: "host @name" in the channel file.
  * @class_id: The class GUID of the devices it offers.
  * @req_priv_size: Bytes of &vmbus_sim_req.priv.
  * @dev_priv_size: Bytes of per-device data (vmbus_sim_dev_priv()), zeroed
@@ -88,7 +90,8 @@ struct vmbus_sim_pkt {
  * @chan_open: The guest opened the channel of @sd (before any request).
  * @chan_close: The channel of @sd was closed (every request gone).
  * @control: A control file command the core does not know; -EINVAL if the
- *           personality does not know it either. "reset" is passed too.
+ *           personality does not know it either. "reset" is passed too
+ *           (to every personality; others go to the first that knows them).
  * @stats: Append the personality's lines to the stats file.
  */
 struct vmbus_sim_ops {
@@ -104,8 +107,26 @@ struct vmbus_sim_ops {
 	void (*stats)(struct seq_file *m);
 };
 
+/* The primary personality, from az_blob_sim.ko's init and exit. */
 int vmbus_sim_register(const struct vmbus_sim_ops *ops);
 void vmbus_sim_unregister(void);
+
+/*
+ * Other personalities, from other modules (exported, GPL). attach: its
+ * control and stats join the debugfs files (-ENOSPC beyond 4). offer: one
+ * more device served by @ops, @data for vmbus_sim_dev_data(), returned
+ * with a reference for the caller (vmbus_sim_put()); the driver may probe
+ * and send before it returns. rescind: as "rescind N", unless done or under
+ * way; returns once the device is unregistered. detach (after rescinding
+ * its devices and putting them): no call into @ops after it returns.
+ * All may sleep.
+ */
+int vmbus_sim_attach(const struct vmbus_sim_ops *ops);
+void vmbus_sim_detach(const struct vmbus_sim_ops *ops);
+struct vmbus_sim_dev *vmbus_sim_offer(const struct vmbus_sim_ops *ops,
+				      void *data);
+void vmbus_sim_rescind(struct vmbus_sim_dev *sd);
+void vmbus_sim_put(struct vmbus_sim_dev *sd);
 
 /*
  * Write @n packets, back to back and in one go, to the guest's ring of
@@ -131,12 +152,18 @@ static inline int vmbus_sim_req_done(struct vmbus_sim_req *req)
 void vmbus_sim_fail_next_open(struct vmbus_sim_dev *sd, int err);
 
 void *vmbus_sim_dev_priv(struct vmbus_sim_dev *sd);
+/* The @data given to vmbus_sim_offer() (NULL for the primary's devices). */
+void *vmbus_sim_dev_data(struct vmbus_sim_dev *sd);
 int vmbus_sim_dev_index(const struct vmbus_sim_dev *sd);
 
 typedef void (*vmbus_sim_req_fn)(struct vmbus_sim_req *req, void *ctx);
 typedef void (*vmbus_sim_dev_fn)(struct vmbus_sim_dev *sd, void *ctx);
 
-/* Every request the host owns; @fn runs under a spinlock: no sleeping. */
+/*
+ * For the primary personality: its devices only (those of vmbus_sim_offer()
+ * are not visited). Every request the host owns; @fn runs under a
+ * spinlock: no sleeping.
+ */
 void vmbus_sim_visit_reqs(vmbus_sim_req_fn fn, void *ctx);
 /* Every device; @fn may sleep but must not offer, rescind, unregister. */
 void vmbus_sim_visit_devs(vmbus_sim_dev_fn fn, void *ctx);

@@ -5,7 +5,7 @@
  * TEST-ONLY. Bus "vmbus" with its driver registration, the simulated
  * devices (offer, rescind as vmbus_onoffer_rescind() does it, the driver's
  * suspend and resume), and the debugfs files through which a test drives
- * the core and its personality. See README.md.
+ * the core and its personalities. See README.md.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -42,6 +42,10 @@ static LIST_HEAD(sim_devs);
 static DEFINE_IDA(sim_ida);
 static DEFINE_SPINLOCK(sim_misuse_lock);
 static char sim_last_misuse[128];
+/* Personalities of other modules (vmbus_sim_attach()), under sim_ops_mutex. */
+#define SIM_MAX_EXTRA_OPS	4
+static DEFINE_MUTEX(sim_ops_mutex);
+static const struct vmbus_sim_ops *sim_extra_ops[SIM_MAX_EXTRA_OPS];
 
 static const char *const sim_hook_names[SIM_NR_HOOKS] = {
 	[SIM_HOOK_NONE] = "off",
@@ -75,6 +79,7 @@ void sim_misuse(const char *what)
 	pr_err_ratelimited("driver misuse: %s\n", what);
 }
 
+/* The visitors see the primary personality's devices only: its callers. */
 void vmbus_sim_visit_reqs(vmbus_sim_req_fn fn, void *ctx)
 {
 	struct vmbus_sim_req *req;
@@ -83,6 +88,8 @@ void vmbus_sim_visit_reqs(vmbus_sim_req_fn fn, void *ctx)
 
 	mutex_lock(&sim_mutex);
 	list_for_each_entry(sd, &sim_devs, node) {
+		if (sd->ops != sim_ops)
+			continue;
 		spin_lock_irqsave(&sd->lock, flags);
 		list_for_each_entry(req, &sd->reqs, node)
 			fn(req, ctx);
@@ -97,7 +104,8 @@ void vmbus_sim_visit_devs(vmbus_sim_dev_fn fn, void *ctx)
 
 	mutex_lock(&sim_mutex);
 	list_for_each_entry(sd, &sim_devs, node)
-		fn(sd, ctx);
+		if (sd->ops == sim_ops)
+			fn(sd, ctx);
 	mutex_unlock(&sim_mutex);
 }
 
@@ -268,8 +276,37 @@ static void sim_rescind(struct vmbus_sim_dev *sd)
 	spin_unlock_irqrestore(&sd->lock, flags);
 	if (sd->chan.chn_rescind_callback)
 		sd->chan.chn_rescind_callback(&sd->chan);
+	/* The unregister may drop the last reference but ours. */
+	get_device(&sd->hdev.device);
 	device_unregister(&sd->hdev.device);
+	complete_all(&sd->rescinded);
+	put_device(&sd->hdev.device);
 }
+
+/*
+ * Rescind @sd unless that is done or under way; either way, return once
+ * the device is unregistered (its driver's remove has run). May sleep.
+ */
+void vmbus_sim_rescind(struct vmbus_sim_dev *sd)
+{
+	bool mine;
+
+	mutex_lock(&sim_mutex);
+	mine = !list_empty(&sd->node);
+	list_del_init(&sd->node);
+	mutex_unlock(&sim_mutex);
+	if (mine)
+		sim_rescind(sd);
+	else
+		wait_for_completion(&sd->rescinded);
+}
+EXPORT_SYMBOL_GPL(vmbus_sim_rescind);
+
+void vmbus_sim_put(struct vmbus_sim_dev *sd)
+{
+	put_device(&sd->hdev.device);
+}
+EXPORT_SYMBOL_GPL(vmbus_sim_put);
 
 /* The rest of a rescind that the rescind_on_send hook started. */
 static void sim_rescind_work(struct work_struct *work)
@@ -287,7 +324,12 @@ static void sim_rescind_work(struct work_struct *work)
 	put_device(&sd->hdev.device);
 }
 
-static int sim_offer(void)
+/*
+ * Offer one more device, served by @ops with @data (vmbus_sim_dev_data()).
+ * With @hold, the caller gets a reference (vmbus_sim_put()).
+ */
+static struct vmbus_sim_dev *sim_offer(const struct vmbus_sim_ops *ops,
+				       void *data, bool hold)
 {
 	struct vmbus_channel *chan;
 	struct vmbus_sim_dev *sd;
@@ -295,14 +337,16 @@ static int sim_offer(void)
 
 	index = ida_alloc_max(&sim_ida, SIM_MAX_DEVICES - 1, GFP_KERNEL);
 	if (index < 0)
-		return index;
-	sd = kzalloc(struct_size(sd, priv, sim_ops->dev_priv_size),
-		     GFP_KERNEL);
+		return ERR_PTR(index);
+	sd = kzalloc(struct_size(sd, priv, ops->dev_priv_size), GFP_KERNEL);
 	if (!sd) {
 		ida_free(&sim_ida, index);
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	}
 	sd->index = index;
+	sd->ops = ops;
+	sd->data = data;
+	init_completion(&sd->rescinded);
 	INIT_LIST_HEAD(&sd->node);
 	spin_lock_init(&sd->lock);
 	INIT_LIST_HEAD(&sd->reqs);
@@ -326,7 +370,7 @@ static int sim_offer(void)
 	/* init_vp_index(): not a performance device class */
 	chan->target_cpu = VMBUS_CONNECT_CPU;
 	chan->device_obj = &sd->hdev;
-	chan->offermsg.offer.if_type = sim_ops->class_id;
+	chan->offermsg.offer.if_type = ops->class_id;
 	chan->offermsg.offer.if_instance =
 		GUID_INIT(0x8e8b3c1a, 0x5c2f, 0x4a3e, 0x9d, 0x6b,
 			  0, 0, 0, 0, index >> 8, index & 0xff);
@@ -351,14 +395,23 @@ static int sim_offer(void)
 		ret = device_add(&sd->hdev.device);
 	if (ret) {
 		put_device(&sd->hdev.device);
-		return ret;
+		return ERR_PTR(ret);
 	}
+	if (hold)
+		get_device(&sd->hdev.device);
 
 	mutex_lock(&sim_mutex);
 	list_add_tail(&sd->node, &sim_devs);
 	mutex_unlock(&sim_mutex);
-	return 0;
+	return sd;
 }
+
+struct vmbus_sim_dev *vmbus_sim_offer(const struct vmbus_sim_ops *ops,
+				      void *data)
+{
+	return sim_offer(ops, data, true);
+}
+EXPORT_SYMBOL_GPL(vmbus_sim_offer);
 
 /* Take device @index off the list; NULL if there is none. */
 static struct vmbus_sim_dev *sim_take(unsigned int index)
@@ -489,6 +542,34 @@ static void sim_reset_stats(void)
 	spin_unlock_irq(&sim_misuse_lock);
 }
 
+/*
+ * A command for the personalities: the primary one first, then the others
+ * until one knows it; "reset" goes to every one.
+ */
+static int sim_ops_control(const char *cmd)
+{
+	bool all = !strcmp(cmd, "reset");
+	int ret, i;
+
+	ret = sim_ops->control(cmd);
+	if (ret != -EINVAL && !all)
+		return ret;
+	mutex_lock(&sim_ops_mutex);
+	for (i = 0; i < SIM_MAX_EXTRA_OPS; i++) {
+		int r;
+
+		if (!sim_extra_ops[i])
+			continue;
+		r = sim_extra_ops[i]->control(cmd);
+		if (all ? !ret : ret == -EINVAL)
+			ret = r;
+		if (!all && ret != -EINVAL)
+			break;
+	}
+	mutex_unlock(&sim_ops_mutex);
+	return ret;
+}
+
 static ssize_t sim_control_write(struct file *file, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
@@ -510,10 +591,10 @@ static ssize_t sim_control_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 
 	if (!strcmp(argv[0], "offer") && argc == 1) {
-		ret = sim_offer();
+		ret = PTR_ERR_OR_ZERO(sim_offer(sim_ops, NULL, false));
 	} else if (!strcmp(argv[0], "reset") && argc == 1) {
 		sim_reset_stats();
-		ret = sim_ops->control(cmd);
+		ret = sim_ops_control(cmd);
 	} else if (!strcmp(argv[0], "rescind") ||
 		   !strcmp(argv[0], "suspend") ||
 		   !strcmp(argv[0], "stall") ||
@@ -521,7 +602,7 @@ static ssize_t sim_control_write(struct file *file, const char __user *ubuf,
 		   !strcmp(argv[0], "rescind_on_send")) {
 		ret = sim_dev_cmd(argv[0], argv, argc);
 	} else {
-		ret = sim_ops->control(cmd);
+		ret = sim_ops_control(cmd);
 	}
 
 	return ret ? ret : count;
@@ -539,6 +620,7 @@ static int sim_stats_show(struct seq_file *m, void *v)
 	unsigned int open = 0, devices = 0, backlog = 0;
 	struct vmbus_sim_dev *sd;
 	unsigned long flags;
+	int i;
 
 	mutex_lock(&sim_mutex);
 	list_for_each_entry(sd, &sim_devs, node) {
@@ -569,6 +651,11 @@ static int sim_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "open_channels %u\n", open);
 	seq_printf(m, "devices %u\n", devices);
 	sim_ops->stats(m);
+	mutex_lock(&sim_ops_mutex);
+	for (i = 0; i < SIM_MAX_EXTRA_OPS; i++)
+		if (sim_extra_ops[i])
+			sim_extra_ops[i]->stats(m);
+	mutex_unlock(&sim_ops_mutex);
 	spin_lock_irq(&sim_misuse_lock);
 	seq_printf(m, "last_misuse %s\n",
 		   sim_last_misuse[0] ? sim_last_misuse : "-");
@@ -607,10 +694,11 @@ static int sim_channel_show(struct seq_file *m, void *v)
 				<< PAGE_SHIFT,
 			   sd->userdatalen, c->rqstor_size, c->max_pkt_size,
 			   c->rescind);
-		seq_printf(m, " target_cpu %u out_read %u out_write %u in_read %u in_write %u in_priv %u backlog %u stalled %d broken %d rescind_on_send %s fail_open %d\n",
+		seq_printf(m, " target_cpu %u out_read %u out_write %u in_read %u in_write %u in_priv %u backlog %u stalled %d broken %d rescind_on_send %s fail_open %d host %s\n",
 			   c->target_cpu, ro, wo, ri, wi, priv, sd->nr_backlog,
 			   sd->stalled, sd->ring_broken,
-			   sim_hook_names[sd->hook], sd->fail_open);
+			   sim_hook_names[sd->hook], sd->fail_open,
+			   sd->ops->name);
 		spin_unlock_irqrestore(&sd->lock, flags);
 	}
 	mutex_unlock(&sim_mutex);
@@ -639,7 +727,7 @@ int vmbus_sim_register(const struct vmbus_sim_ops *ops)
 		goto err_bus;
 	}
 
-	ret = sim_offer();
+	ret = PTR_ERR_OR_ZERO(sim_offer(ops, NULL, false));
 	if (ret)
 		goto err_root;
 
@@ -661,24 +749,68 @@ err_wq:
 	return ret;
 }
 
+/* Rescind every device of @ops (all if NULL). */
+static void sim_rescind_all(const struct vmbus_sim_ops *ops)
+{
+	struct vmbus_sim_dev *sd, *found;
+
+	for (;;) {
+		found = NULL;
+		mutex_lock(&sim_mutex);
+		list_for_each_entry(sd, &sim_devs, node) {
+			if (!ops || sd->ops == ops) {
+				found = sd;
+				list_del_init(&sd->node);
+				break;
+			}
+		}
+		mutex_unlock(&sim_mutex);
+		if (!found)
+			break;
+		sim_rescind(found);
+	}
+}
+
+int vmbus_sim_attach(const struct vmbus_sim_ops *ops)
+{
+	int i, ret = -ENOSPC;
+
+	mutex_lock(&sim_ops_mutex);
+	for (i = 0; i < SIM_MAX_EXTRA_OPS; i++) {
+		if (!sim_extra_ops[i]) {
+			sim_extra_ops[i] = ops;
+			ret = 0;
+			break;
+		}
+	}
+	mutex_unlock(&sim_ops_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vmbus_sim_attach);
+
+void vmbus_sim_detach(const struct vmbus_sim_ops *ops)
+{
+	int i;
+
+	mutex_lock(&sim_ops_mutex);
+	for (i = 0; i < SIM_MAX_EXTRA_OPS; i++)
+		if (sim_extra_ops[i] == ops)
+			sim_extra_ops[i] = NULL;
+	mutex_unlock(&sim_ops_mutex);
+
+	/* Normally none: the personality rescinded its own. */
+	sim_rescind_all(ops);
+	/* Rescind works still queued may hold its devices. */
+	flush_workqueue(sim_wq);
+}
+EXPORT_SYMBOL_GPL(vmbus_sim_detach);
+
 void vmbus_sim_unregister(void)
 {
-	struct vmbus_sim_dev *sd;
-
 	/* Waits for control writes in progress. */
 	debugfs_remove_recursive(sim_debugfs);
 
-	for (;;) {
-		mutex_lock(&sim_mutex);
-		sd = list_first_entry_or_null(&sim_devs, struct vmbus_sim_dev,
-					      node);
-		if (sd)
-			list_del_init(&sd->node);
-		mutex_unlock(&sim_mutex);
-		if (!sd)
-			break;
-		sim_rescind(sd);
-	}
+	sim_rescind_all(NULL);
 
 	/* Rescind works still queued hold the last device references. */
 	flush_workqueue(sim_wq);

@@ -8,6 +8,7 @@
 #define _VMBUS_SIM_PRIV_H
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/hyperv.h>
 #include <linux/mutex.h>
 #include <linux/smp.h>
@@ -41,7 +42,10 @@ struct vmbus_sim_dev {
 	struct hv_device hdev;
 	struct vmbus_channel chan;
 	int index;
+	const struct vmbus_sim_ops *ops;	/* its personality */
+	void *data;			/* the personality's, from the offer */
 	struct list_head node;		/* sim_devs, under sim_mutex */
+	struct completion rescinded;	/* unregistered by a rescind */
 
 	/* The host's side; everything below is under lock unless noted. */
 	spinlock_t lock;

@@ -1,0 +1,389 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# relay-smoke.sh: the relay personality end to end. A stock 6.12 guest whose
+# Blob device is relayed (az_blob_relay.ko, sim/relay.c) through QEMU's
+# ivshmem-doorbell device to the host VSP outside it (tools/az_blob_host):
+# the driver's requests go out to that process and its completions come back
+# through MSI-X, softirq and the channel callback. In the guest: the test
+# tool's tests that need no simulator control (echo, fill, sum, ...), the
+# relay's counters, then the host stops and the relayed device must be
+# rescinded, and every module must unload.
+#
+#   tools/az_blob_test/vm/relay-smoke.sh [TEST...]    (default: every test
+#                                                      without [sim] in -l)
+#
+# Environment:
+#   KVER=VERSION        the stock kernel (default 6.12.117+deb12-amd64)
+#   KDIR=DIR IMAGE=FILE another kernel: its build tree and bzImage (KVER
+#                       then its release); it needs CONFIG_PCI_MSI, which
+#                       vm/debug.config lacks (check.sh's debug kernel)
+#   RELAY_WORK=DIR      builds and logs (default .cache/relay-smoke)
+#   RELAY_HOST_STOP=M   how the host goes away after the tests: "term"
+#                       (SIGTERM: it says GONE), "stop" (SIGSTOP: its
+#                       heartbeat stops) or "none" (default term)
+#   AZ_BLOB_HOST_CMD=C  another host command (default: tools/az_blob_host's
+#                       az_blob_host, built in RELAY_WORK); C gets the RAM
+#                       file, its size in MiB and the socket appended
+#   GUEST_TIMEOUT=S     hard bound on the guest (default 1800)
+#
+# The building blocks are check.sh's (build_kernel, make_initrd, boot_guest,
+# parse_guest), shortened to this one guest; see the README there.
+set -u -o pipefail
+
+TOP=$(cd "$(dirname "$0")/../../.." && pwd)
+KVER=${KVER:-6.12.117+deb12-amd64}
+KDIR=${KDIR:-/lib/modules/$KVER/build}
+IMAGE=${IMAGE:-/boot/vmlinuz-$KVER}
+W=${RELAY_WORK:-$TOP/.cache/relay-smoke}
+STOP=${RELAY_HOST_STOP:-term}
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-1800}
+NAME=az-relay-smoke-$$
+RAMFILE=/dev/shm/$NAME
+SOCK=$W/ivshmem.sock
+host_pid=""
+qemu_pid=""
+
+log() { printf '== %s\n' "$*"; }
+die() { printf 'relay-smoke: %s\n' "$*" >&2; exit 1; }
+
+cleanup() {
+	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+	if [ -n "$host_pid" ]; then
+		kill -CONT "$host_pid" 2>/dev/null
+		kill -TERM "$host_pid" 2>/dev/null
+		wait "$host_pid" 2>/dev/null
+	fi
+	rm -f "$RAMFILE" "$SOCK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# ------------------------------------------------------------------ build
+
+build() {
+	local src=$W/src b
+	log "build for $KVER in $W"
+	rm -rf "$W/src" "$W/drv" "$W/root"
+	mkdir -p "$W/bin" "$src/tools/az_blob_test" "$src/tools/az_blob_host" "$W/drv"
+	make -C "$TOP/tools/az_blob_test" -s O="$W/bin" "$W/bin/az_blob_test" ||
+		die "test tool build failed"
+
+	# The sim with its relay (Kbuild finds ../../az_blob_host/az_relay.h).
+	cp -r "$TOP/tools/az_blob_test/sim" "$src/tools/az_blob_test/"
+	cp "$TOP/tools/az_blob_test/az_blob_sim.h" "$src/tools/az_blob_test/"
+	cp "$TOP/tools/az_blob_host/az_relay.h" "$src/tools/az_blob_host/"
+	b=$src/tools/az_blob_test/sim
+	make -C "$KDIR" M="$b" W=1 modules >"$W/sim.log" 2>&1 ||
+		{ tail -n 20 "$W/sim.log"; die "sim build failed"; }
+	[ -f "$b/az_blob_relay.ko" ] || die "az_blob_relay.ko not built"
+
+	cp -r "$TOP/Kbuild" "$TOP/compat" "$TOP/drivers" "$TOP/include" "$W/drv/"
+	make -C "$KDIR" M="$W/drv" KBUILD_EXTRA_SYMBOLS="$b/Module.symvers" \
+		W=1 modules >"$W/drv.log" 2>&1 ||
+		{ tail -n 20 "$W/drv.log"; die "driver build failed"; }
+	if grep -E 'warning:|error:' "$W/sim.log" "$W/drv.log"; then
+		die "build diagnostics above"
+	fi
+
+	# One request the host holds, for the close and host-gone phases.
+	cat >"$W/relay-req.c" <<'EOF'
+/* relay-req DELAY_MS: one 64-byte echo the host answers after DELAY_MS. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <misc/hv_azure_blob.h>
+#include "az_blob_sim.h"
+
+int main(int argc, char **argv)
+{
+	struct az_sim_req sreq = { .magic = AZ_SIM_MAGIC, .op = AZ_SIM_OP_ECHO };
+	unsigned char req[64] = { 0 }, resp[64];
+	struct az_blob_request_sync r = { .request_len = sizeof(req),
+					  .response_len = sizeof(resp) };
+	int fd = open("/dev/azure_blob", O_RDWR), ret;
+
+	sreq.delay_ms = argc > 1 ? atoi(argv[1]) : 0;
+	memcpy(req, &sreq, sizeof(sreq));
+	r.request_buffer = (unsigned long)req;
+	r.response_buffer = (unsigned long)resp;
+	ret = ioctl(fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, &r);
+	printf("relay-req: ret %d (%s) status %#x response_len %u\n", ret,
+	       ret ? strerror(errno) : "ok", r.response.status,
+	       r.response.response_len);
+	return ret ? 1 : 0;
+}
+EOF
+	gcc -static -O2 -Wall -Werror -I"$TOP/include/uapi" \
+		-I"$TOP/tools/az_blob_test" "$W/relay-req.c" -o "$W/bin/relay-req" ||
+		die "relay-req build failed"
+
+	if [ -z "${AZ_BLOB_HOST_CMD:-}" ]; then
+		mkdir -p "$W/host"
+		make -C "$TOP/tools/az_blob_host" -s O="$W/host" >"$W/host.log" 2>&1 ||
+			{ tail -n 20 "$W/host.log"; die "host build failed"; }
+	fi
+}
+
+# ------------------------------------------------------------------ guest
+
+make_initrd() {
+	local root=$W/root b=$W/src/tools/az_blob_test/sim t
+	local mods=$root/lib/modules/$KVER
+
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp} "$mods/extra"
+	cp /bin/busybox "$root/bin/"
+	cp "$W/bin/az_blob_test" "$W/bin/relay-req" "$root/bin/"
+	cp "$b/az_blob_sim.ko" "$b/az_blob_relay.ko" "$W/drv/hv_azure_blob.ko" \
+		"$mods/extra/"
+	# brd and ext4, for the file-mapping tests (as check.sh's make_initrd)
+	for t in $( (modprobe -S "$KVER" --show-depends brd
+		     modprobe -S "$KVER" --show-depends ext4) 2>/dev/null |
+		   awk '$1 == "insmod" { print $2 }'); do
+		case "$t" in
+		*.xz) xz -dc "$t" >"$mods/extra/$(basename "${t%.xz}")" ;;
+		*) cp "$t" "$mods/extra/" ;;
+		esac
+	done
+	depmod -b "$root" "$KVER" 2>/dev/null
+	printf '%s\n' "$*" >"$root/tests"
+	cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+# The relay guest: simulated bus, relay, driver, tests, host gone, unload.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmp /tmp
+echo 0 >/proc/sys/kernel/printk_ratelimit
+S=/sys/kernel/debug/az_blob_sim
+
+modprobe crc32c_generic 2>/dev/null
+if modprobe brd rd_nr=1 rd_size=16384 2>/dev/null && modprobe ext4 2>/dev/null &&
+   mke2fs -q /dev/ram0 >/dev/null 2>&1 && mkdir -p /mnt/disk &&
+   mount -t ext2 /dev/ram0 /mnt/disk 2>/dev/null; then
+	echo "# ext2 on /dev/ram0 at /mnt/disk"
+fi
+
+ok() { echo "ok $*"; }
+fail() { echo "FAIL $*"; }
+# st KEY: a value of the simulator's stats
+st() { sed -n "s/^$1 //p" $S/stats; }
+# Wait up to $2 tenths of a second for command $1 to succeed.
+wait_until() {
+	i=0
+	while ! eval "$1" && [ $i -lt "$2" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	eval "$1"
+}
+
+echo "@@ run load"
+modprobe az_blob_sim && ok "load az_blob_sim" || fail "load az_blob_sim: modprobe"
+# The relayed device is to be the only one: the in-guest host's goes first.
+echo "rescind 0" >$S/control
+if modprobe az_blob_relay; then
+	ok "load az_blob_relay"
+else
+	fail "load az_blob_relay: modprobe"
+fi
+if wait_until "grep -q 'host az_blob_relay' $S/channel" 100; then
+	ok "relay offered a device: $(cut -d' ' -f1,2 $S/channel)"
+else
+	fail "relay offered a device: none in $S/channel"
+fi
+modprobe hv_azure_blob
+if wait_until "[ -e /dev/azure_blob ]" 100; then
+	ok "driver bound to the relayed device"
+else
+	fail "driver bound to the relayed device: no /dev/azure_blob"
+fi
+
+echo "@@ run az_blob_test"
+tests=$(cat /tests)
+# Not killed_caller: with the simulator's debugfs present it asks the host
+# for the in-guest host's NEVER fault and "release".
+[ -n "$tests" ] || tests=$(az_blob_test -l | grep -v '\[sim\]' |
+	awk '$1 != "killed_caller" { print $1 }')
+# shellcheck disable=SC2086
+az_blob_test $tests
+rc=$?
+[ $rc = 0 ] && ok "az_blob_test exited 0" || fail "az_blob_test exited $rc"
+
+echo "@@ run relay"
+grep -E '^(requests|completions|dropped|misuse|relay_[a-z_]+) ' $S/stats | sed 's/^/# /'
+[ "$(st relay_packets)" -gt 0 ] 2>/dev/null &&
+	ok "packets went to the host: $(st relay_packets)" ||
+	fail "packets went to the host: relay_packets $(st relay_packets)"
+for k in relay_dropped relay_backlog relay_close_timeouts relay_host_gone misuse; do
+	[ "$(st $k)" = 0 ] && ok "$k 0" || fail "$k 0: $(st $k)"
+done
+# The in-guest host's commands leave the relayed device alone; the core's
+# work on it: a suspend closes and reopens its channel.
+echo release >$S/control && echo "hang 0" >$S/control &&
+	ok "release, hang: blob_vsp's only" || fail "release, hang"
+echo "suspend 0" >$S/control && az_blob_test echo_small >/tmp/s.out 2>&1 &&
+	ok "suspend 0, then a request" || fail "suspend 0, then a request: $(tr '\n' ' ' </tmp/s.out)"
+
+echo "@@ run close"
+# A request the host holds past the driver's drain time (10 s): the unbind
+# closes the channel under it, so the relay sends CLOSE and waits for CLOSED.
+c0=$(st relay_closes)
+relay-req 20000 >/tmp/held.out 2>&1 &
+held=$!
+wait_until "grep -q '^outstanding 1' /sys/kernel/debug/hyperv/azure_blob/stats" 50
+vm=$(basename "$(readlink /sys/class/misc/azure_blob/device)")
+echo "$vm" >/sys/bus/vmbus/drivers/hv_azure_blob/unbind
+wait $held
+sed 's/^/# /' /tmp/held.out
+[ "$(st relay_closes)" = $((c0 + 1)) ] && ok "CLOSE at the close" ||
+	fail "CLOSE at the close: relay_closes $(st relay_closes), was $c0"
+[ "$(st relay_close_timeouts)" = 0 ] && ok "CLOSED came back" ||
+	fail "CLOSED came back: relay_close_timeouts $(st relay_close_timeouts)"
+grep -q 'ret -1' /tmp/held.out && ok "the held request failed at the close" ||
+	fail "the held request failed at the close: $(cat /tmp/held.out)"
+echo "$vm" >/sys/bus/vmbus/drivers/hv_azure_blob/bind
+wait_until "[ -e /dev/azure_blob ]" 50
+az_blob_test echo_small fill_data >/tmp/again.out 2>&1 &&
+	ok "the next generation works" ||
+	fail "the next generation works: $(tr '\n' ' ' </tmp/again.out)"
+
+echo "@@ run host gone"
+# A request in flight when the host goes: it must end, with ENODEV.
+relay-req 60000 >/tmp/gone.out 2>&1 &
+held=$!
+wait_until "grep -q '^outstanding 1' /sys/kernel/debug/hyperv/azure_blob/stats" 50
+echo "@@ stop host"
+if wait_until "[ ! -e /dev/azure_blob ]" 300; then
+	ok "the host went away: device rescinded"
+else
+	fail "the host went away: device rescinded: /dev/azure_blob still there"
+fi
+wait $held
+sed 's/^/# /' /tmp/gone.out
+grep -q 'No such device' /tmp/gone.out && ok "the request in flight failed ENODEV" ||
+	fail "the request in flight failed ENODEV: $(cat /tmp/gone.out)"
+[ "$(st relay_host_gone)" = 1 ] && ok "relay_host_gone 1" ||
+	fail "relay_host_gone 1: $(st relay_host_gone)"
+grep -q 'host az_blob_relay' $S/channel &&
+	fail "no relayed channel left: $(cat $S/channel)" ||
+	ok "no relayed channel left"
+
+echo "@@ run unload"
+for m in hv_azure_blob az_blob_relay az_blob_sim; do
+	rmmod $m && ok "rmmod $m" || fail "rmmod $m"
+done
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	# Objects must be older than 5 s before kmemleak reports them.
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	n=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+	[ "$n" = 0 ] && ok "no leak (kmemleak scan)" || fail "no leak (kmemleak scan): $n"
+	cat /sys/kernel/debug/kmemleak
+fi
+echo "@@ dmesg"
+dmesg
+echo "@@ done"
+reboot -f
+EOF
+	chmod 755 "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
+}
+
+start_host() {
+	rm -f "$RAMFILE" "$SOCK"
+	if [ -n "${AZ_BLOB_HOST_CMD:-}" ]; then
+		# shellcheck disable=SC2086
+		$AZ_BLOB_HOST_CMD "$RAMFILE" 1024 "$SOCK" >"$W/host.out" 2>&1 &
+	else
+		"$W/host/az_blob_host" --ram-file "$RAMFILE" --ram-size 1G \
+			--socket "$SOCK" >"$W/host.out" 2>&1 &
+	fi
+	host_pid=$!
+	# It says "ready" once the socket listens (the fake one says nothing).
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && [ -e "$RAMFILE" ] &&
+			{ [ -n "${AZ_BLOB_HOST_CMD:-}" ] || grep -q '^ready' "$W/host.out"; } &&
+			return 0
+		kill -0 "$host_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$W/host.out"
+	die "the host did not create $SOCK and $RAMFILE"
+}
+
+stop_host() {
+	log "stopping the host ($STOP)"
+	case "$STOP" in
+	term) kill -TERM "$host_pid" ;;
+	stop) kill -STOP "$host_pid" ;;
+	esac
+}
+
+run_guest() {
+	local logf=$W/guest.log t0 stopped=0
+	: >"$logf"
+	t0=$(date +%s)
+	setpriv --pdeathsig KILL qemu-system-x86_64 \
+		-machine q35,accel=tcg,memory-backend=ram -cpu max -smp 2 -m 1G \
+		-object memory-backend-file,id=ram,size=1G,mem-path="$RAMFILE",share=on \
+		-chardev socket,path="$SOCK",id=ivsh \
+		-device ivshmem-doorbell,chardev=ivsh,vectors=1 \
+		-nodefaults -no-reboot -display none -serial "file:$logf" \
+		-kernel "$IMAGE" -initrd "$W/initrd.gz" \
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic rdinit=/init" \
+		>"$W/qemu.log" 2>&1 &
+	qemu_pid=$!
+	while kill -0 "$qemu_pid" 2>/dev/null; do
+		sleep 1
+		if [ $stopped = 0 ] && grep -q '^@@ stop host' "$logf"; then
+			stop_host
+			stopped=1
+		fi
+		if [ $(($(date +%s) - t0)) -ge "$GUEST_TIMEOUT" ]; then
+			log "guest still running after $GUEST_TIMEOUT s: stopping it"
+			kill "$qemu_pid"
+		fi
+	done
+	wait "$qemu_pid"
+	log "guest ran $(($(date +%s) - t0)) s (qemu exit $?)"
+	qemu_pid=""
+	tr -d '\r' <"$logf" >"$logf.txt"
+}
+
+# ------------------------------------------------------------------ verdict
+
+verdict() {
+	local logf=$W/guest.log.txt passed failed bad
+	grep -E '^(@@ run |ok |FAIL |skip |# )' "$logf"
+	passed=$(grep -c '^ok ' "$logf")
+	failed=$(grep -c '^FAIL ' "$logf")
+	grep -q '^@@ done' "$logf" || { echo "FAIL guest finished: see $logf"; failed=$((failed + 1)); }
+	# check.sh's parse_guest list
+	bad=$(grep -nE 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN|KASAN|kmemleak:|unreferenced object|ODEBUG|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|sleeping function called from invalid context|INFO: task .* blocked|possible circular locking|possible recursive locking|inconsistent lock state|list_(add|del) corruption|refcount_t:|stack-protector' "$logf" |
+		grep -vE 'kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread)' | head -n 20)
+	if [ -n "$bad" ]; then
+		printf 'FAIL kernel log free of warnings:\n%s\n' "$bad"
+		failed=$((failed + 1))
+	fi
+	log "host output: $W/host.out; guest log: $logf"
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" = 0 ]
+}
+
+{ [ -e "$IMAGE" ] && [ -e "$KDIR/Makefile" ]; } || die "no kernel $KVER with headers"
+[ -x /bin/busybox ] || die "no /bin/busybox (busybox-static)"
+mkdir -p "$W"
+build
+make_initrd "$@"
+start_host
+log "host pid $host_pid; booting $KVER"
+run_guest
+verdict
