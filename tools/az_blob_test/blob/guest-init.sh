@@ -1,0 +1,138 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of blob-smoke.sh's guest: the relayed Blob device (az_blob_sim,
+# az_blob_relay, hv_azure_blob) and virtio-net on QEMU's user network, then
+# az_blob_blob against the Azurite behind the host VSP: the suite, the SDK's
+# fixtures verified, uploads for the SDK to verify, a demo of files, and the
+# same bench through the driver and over TCP. Result lines are "ok NAME",
+# "FAIL NAME: WHY", "skip NAME: WHY", "# ..."; "@@ run G" names the group.
+#
+# /blob-env (from blob-smoke.sh) sets TCP (HOST:PORT of Azurite as the
+# guest reaches it), GUEST_ADDR and GUEST_GW (eth0), BENCH_SIZE, BENCH_REPEAT, SUITE_TCP (1: the suite
+# over TCP too); /fixtures and /uploads are "CONTAINER/BLOB SIZE SEED"
+# lists; /bench-blobs the two bench blobs ("driver" and "tcp" lines).
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmp /tmp
+echo 0 >/proc/sys/kernel/printk_ratelimit
+# shellcheck disable=SC1091 # written by blob-smoke.sh
+. /blob-env
+S=/sys/kernel/debug/az_blob_sim
+
+st() { sed -n "s/^$1 //p" $S/stats; }
+# Wait up to $2 tenths of a second for command $1 to succeed.
+wait_until() {
+	i=0
+	while ! eval "$1" && [ $i -lt "$2" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	eval "$1"
+}
+# Run a command, with a line for its exit status.
+step() {
+	name=$1
+	shift
+	"$@"
+	rc=$?
+	[ $rc = 0 ] || echo "FAIL $name: exit $rc"
+}
+
+echo "@@ run load"
+modprobe az_blob_sim && echo "ok load az_blob_sim" || echo "FAIL load az_blob_sim: modprobe"
+# The relayed device is to be the only one: the in-guest host's goes first.
+echo "rescind 0" >$S/control
+modprobe az_blob_relay && echo "ok load az_blob_relay" ||
+	echo "FAIL load az_blob_relay: modprobe"
+wait_until "grep -q 'host az_blob_relay' $S/channel" 100 &&
+	echo "ok relay offered a device" ||
+	echo "FAIL relay offered a device: none in $S/channel"
+modprobe hv_azure_blob
+wait_until "[ -e /dev/azure_blob ]" 100 &&
+	echo "ok driver bound to the relayed device" ||
+	echo "FAIL driver bound to the relayed device: no /dev/azure_blob"
+
+echo "@@ run net"
+# virtio_pci is a module on 6.1, built in on 6.12.
+modprobe virtio_pci 2>/dev/null
+modprobe virtio_net
+ip link set lo up
+if wait_until "[ -e /sys/class/net/eth0 ]" 100; then
+	# QEMU's user network: 10.0.2.15, the host's loopback is 10.0.2.2;
+	# a tap: 10.0.3.2, the namespace's forwarder to Azurite 10.0.3.1.
+	ip link set eth0 up
+	ip addr add "$GUEST_ADDR" dev eth0
+	ip route add default via "$GUEST_GW"
+	echo "ok eth0 up (virtio-net, $GUEST_ADDR via $GUEST_GW)"
+else
+	echo "FAIL eth0 up: no eth0 after modprobe virtio_net"
+fi
+
+echo "@@ run suite"
+step "az_blob_blob suite" az_blob_blob suite
+if [ "$SUITE_TCP" = 1 ]; then
+	echo "@@ run suite-tcp"
+	step "az_blob_blob --tcp suite" az_blob_blob --tcp "$TCP" suite
+fi
+
+echo "@@ run sdk-to-driver"
+while read -r cb size seed; do
+	case "$cb" in "#"*|"") continue ;; esac
+	az_blob_blob verify "$cb" "$size" "$seed"
+done </fixtures
+
+echo "@@ run driver-to-sdk"
+for c in $( (grep -v '^#' /uploads | awk '{ print $1 }'
+	    awk '{ print $2 }' /bench-blobs) | cut -d/ -f1 | sort -u); do
+	az_blob_blob mkcontainer "$c"
+done
+while read -r cb size seed; do
+	case "$cb" in "#"*|"") continue ;; esac
+	az_blob_blob put "$cb" "$size" "$seed"
+done </uploads
+
+echo "@@ run files"
+# The program itself up and down again, a listing.
+f=$(awk '$1 == "driver" { print $2 }' /bench-blobs | cut -d/ -f1)
+az_blob_blob put-file "$f/files/az_blob_blob" /bin/az_blob_blob
+az_blob_blob get-file "$f/files/az_blob_blob" /tmp/az_blob_blob.copy
+cmp /bin/az_blob_blob /tmp/az_blob_blob.copy && echo "ok the file came back the same" ||
+	echo "FAIL the file came back the same: cmp differs"
+az_blob_blob get "$f/files/az_blob_blob" | tee /tmp/get.out
+sha=$(sha256sum /bin/az_blob_blob | cut -d' ' -f1)
+grep -q "sha256 $sha" /tmp/get.out && echo "ok its SHA-256 as sha256sum says" ||
+	echo "FAIL its SHA-256 as sha256sum says: $sha"
+az_blob_blob ls "$f"
+az_blob_blob rm "$f/files/az_blob_blob"
+
+echo "@@ run bench"
+echo "# $BENCH_SIZE bytes, $BENCH_REPEAT time(s) each way; MB/s = 10^6 bytes/s"
+while read -r how cb seed; do
+	if [ "$how" = tcp ]; then
+		az_blob_blob --tcp "$TCP" bench "$cb" "$BENCH_SIZE" "$seed" "$BENCH_REPEAT"
+	else
+		az_blob_blob bench "$cb" "$BENCH_SIZE" "$seed" "$BENCH_REPEAT"
+	fi
+done </bench-blobs
+
+echo "@@ run relay"
+grep -E '^(requests|completions|relay_[a-z_]+) ' $S/stats | sed 's/^/# /'
+sed 's/^/# driver: /' /sys/kernel/debug/hyperv/azure_blob/stats 2>/dev/null
+for k in relay_dropped relay_host_gone misuse; do
+	[ "$(st $k)" = 0 ] && echo "ok $k 0" || echo "FAIL $k 0: $(st $k)"
+done
+
+echo "@@ run unload"
+for m in hv_azure_blob az_blob_relay az_blob_sim; do
+	rmmod $m && echo "ok rmmod $m" || echo "FAIL rmmod $m"
+done
+echo "@@ dmesg"
+dmesg
+echo "@@ done"
+reboot -f
