@@ -28,6 +28,14 @@
 #                          (default 100000, 20000, 10, 2000)
 #   DEBUG_KERNEL=0         skip the debug kernel (and the series on its tree)
 #   INTREE=0               skip the in-tree series test on 6.12
+#   OUTSIDE_HOST=0         skip the guests served by the host VSP outside
+#                          them (relay-smoke.sh, blob-smoke.sh with Azurite)
+#   OUTSIDE_TIMEOUT=S      hard bound on each of those guests (default 1200)
+#   BENCH="ARGS"           instead of the checks: boot each of KERNELS and run
+#                          az_blob_bench ARGS there (tools/az_blob_test/bench)
+#   BENCH_SCRIPT=FILE      as BENCH, but run the shell script FILE in the
+#                          guest instead, with BENCH's words as arguments
+#                          (az_blob_bench is in its PATH)
 set -u -o pipefail
 
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -38,6 +46,7 @@ GUEST_SILENCE=${GUEST_SILENCE:-600}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-0}
 MODE=check
 [ "${1:-}" = "--demo" ] && MODE=demo
+[ -n "${BENCH:-}${BENCH_SCRIPT:-}" ] && MODE=bench
 
 passed=0
 failed=0
@@ -243,6 +252,10 @@ build_tools() {
 	mkdir -p "$WORK/bin"
 	build_clean "az_blob_test (64-bit and 32-bit)" "$WORK/tool.log" \
 		make -C "$TOP/tools/az_blob_test" -s O="$WORK/bin" all
+	if [ "$MODE" = bench ]; then
+		build_clean "az_blob_bench" "$WORK/bench.log" \
+			make -C "$TOP/tools/az_blob_test/bench" -s O="$WORK/bin" all
+	fi
 }
 
 # Build the production driver (checks) and the test pair for one kernel.
@@ -356,6 +369,11 @@ make_initrd() {
 	cp "$WORK/bin/az_blob_test" "$WORK/bin/az_blob_test32" "$root/bin/" 2>/dev/null
 	cp "$VM/guest-init" "$root/init"
 	chmod 755 "$root/init"
+	if [ "$MODE" = bench ]; then
+		cp "$WORK/bin/az_blob_bench" "$root/bin/"
+		printf '%s\n' "${BENCH:-}" >"$root/bench-args"
+		[ -n "${BENCH_SCRIPT:-}" ] && install -m 755 "$BENCH_SCRIPT" "$root/bench.sh"
+	fi
 	if [ -n "${EXTRA_GUEST_TESTS:-}" ]; then
 		for t in "$EXTRA_GUEST_TESTS"/*; do
 			[ -f "$t" ] && [ -x "$t" ] && cp "$t" "$root/tests/"
@@ -439,6 +457,15 @@ run_guest() {
 		grep -q "^@@ end demo" "$logf.txt" && demo_rc=0
 		return
 	fi
+	if [ "$MODE" = bench ]; then
+		sed -n '/^@@ bench/,/^@@ end bench/p' "$logf.txt" | sed '1d;$d'
+		if grep -q "^@@ end bench" "$logf.txt"; then
+			pass "$kver: bench finished (log: $logf.txt)"
+		else
+			fail "$kver: bench finished" "no end marker; see $logf.txt"
+		fi
+		return
+	fi
 
 	if [ -n "$guest_why" ]; then
 		fail "$kver: guest finished" "stopped: $guest_why; see $logf"
@@ -466,6 +493,8 @@ parse_guest() {
 			case "$line" in
 			*" calls in "*|*injected*|*"iterations per case"*)
 				figures+=("$kver: $group: ${line#\# }") ;;
+			"# figure "*)
+				figures+=("$kver: $group: ${line#\# figure }") ;;
 			"# suite "*" took "*)
 				[[ $line =~ ^#\ suite\ ([^ ]+)\ took\ ([0-9]+) ]] &&
 					phases+=("$(printf '%6s s      in guest %s: %s' \
@@ -517,6 +546,36 @@ guest() {
 	run_guest "$1" "$2"
 }
 
+# The host VSP outside the guest (tools/az_blob_host), reached through the
+# relay personality and QEMU's ivshmem-doorbell: the test tool's suites
+# against it, a channel close and the host going away (relay-smoke.sh);
+# then real Blob requests to Azurite through the driver, every blob checked
+# by the Azure SDK both ways, and the driver against the guest's own TCP
+# path (blob-smoke.sh). Both print guest logs in parse_guest's format.
+outside_host() {
+	local kver=$1 image=$2 kdir=$3 w=$WORK/$1/outside s logf
+	mkdir -p "$w"
+	for s in relay blob; do
+		logf=$w/$s/guest.log.txt
+		rm -f "$logf"
+		case $s in
+		relay) bg env KVER="$kver" KDIR="$kdir" IMAGE="$image" RELAY_WORK="$w/$s" \
+			GUEST_TIMEOUT="${OUTSIDE_TIMEOUT:-1200}" \
+			"$VM/relay-smoke.sh" >"$w/$s.log" 2>&1 ;;
+		blob) bg env KVER="$kver" KDIR="$kdir" IMAGE="$image" BLOB_WORK="$w/$s" \
+			GUEST_TIMEOUT="${OUTSIDE_TIMEOUT:-1200}" \
+			"$TOP/tools/az_blob_test/blob/blob-smoke.sh" >"$w/$s.log" 2>&1 ;;
+		esac
+		if [ -f "$logf" ] && grep -q '^@@ done' "$logf"; then
+			pass "$kver: $s guest (outside host) finished"
+		else
+			fail "$kver: $s guest (outside host) finished" "see $w/$s.log"
+			tail -n 20 "$w/$s.log" | sed 's/^/    /'
+		fi
+		[ -f "$logf" ] && parse_guest "$kver: outside host $s" "$logf"
+	done
+}
+
 main() {
 	local k kernels t name image kdir kind
 	targets=()
@@ -564,6 +623,9 @@ main() {
 	for t in "${targets[@]}"; do
 		read -r name image kdir kind <<<"$t"
 		phase "guest $name ($kind): build and run" guest "$name" "$image" "$kdir" "$kind"
+		[ "$MODE" = check ] && [ "${OUTSIDE_HOST:-1}" = 1 ] &&
+			phase "guest $name ($kind): host VSP outside, Azurite" \
+				outside_host "$name" "$image" "$kdir"
 	done
 	if [ "$MODE" = demo ]; then
 		[ "$demo_rc" -eq 0 ] && log "demo finished" || log "demo FAILED, see $WORK"
