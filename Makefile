@@ -5,7 +5,10 @@
 #   make                 build hv_azure_blob.ko for the running kernel
 #   make KVER=6.12.x     ... or for another installed kernel
 #   make check           the whole test suite (static checks + QEMU guests)
-#   make demo            boot one guest and show requests going through
+#   make demo            files through /dev/azure_blob to Azure Blob Storage
+#                        (Azurite) and back, from a QEMU guest served by the
+#                        host VSP outside it; the Azure SDK reads them too
+#   make demo-sim        one guest against the simulated host inside it
 #   make dkms-install    add, build and install with DKMS for KVER
 #   make dkms-remove     remove it again from every kernel
 #   make install-udev    group azureblob may use /dev/azure_blob*
@@ -66,7 +69,11 @@ check:
 	tools/az_blob_test/vm/check.sh
 
 demo:
+	@tools/az_blob_test/vm/install-deps.sh
+	@BLOB_DEMO=1 tools/az_blob_test/blob/blob-smoke.sh
+
+demo-sim:
 	tools/az_blob_test/vm/check.sh --demo
 
-.PHONY: all modules sim clean check demo dkms-add dkms-build dkms-install \
+.PHONY: all modules sim clean check demo demo-sim dkms-add dkms-build dkms-install \
 	dkms-remove install-udev patches

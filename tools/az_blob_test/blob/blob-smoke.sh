@@ -11,9 +11,21 @@
 # driver and over the guest's own TCP stack to the same Azurite.
 #
 #   tools/az_blob_test/blob/blob-smoke.sh
+#   BLOB_DEMO=1 tools/az_blob_test/blob/blob-smoke.sh      (make demo)
 #
-# Environment (and relay-smoke.sh's KVER, KDIR, IMAGE, GUEST_TIMEOUT):
-#   BLOB_WORK=DIR          builds and logs (default .cache/blob-smoke)
+# BLOB_DEMO=1: `make demo` instead, the same set-up shown step by step for a
+# reader (what each step is, what happened, how long it took): the SDK
+# uploads two blobs, the guest (demo-init.sh, no network) makes a container,
+# puts a 20 MiB file and a text file through /dev/azure_blob, lists them,
+# gets the big one back and compares it, reads the SDK's blobs; then the SDK
+# reads what the guest wrote and compares SHA-256s. Exit 0 only if every
+# step did what it should.
+#
+# Environment (and relay-smoke.sh's KDIR, IMAGE, GUEST_TIMEOUT):
+#   KVER=VERSION           the stock kernel (default: the newest installed
+#                          6.12.*+deb12-amd64 with headers, as check.sh picks)
+#   BLOB_WORK=DIR          builds and logs (default .cache/blob-smoke;
+#                          .cache/blob-demo with BLOB_DEMO=1)
 #   BLOB_BENCH_SIZE=N      bench bytes each way (default 64M)
 #   BLOB_BENCH_REPEAT=N    bench runs each way, median reported (default 1)
 #   BLOB_SUITE_TCP=0       skip the suite over TCP
@@ -32,11 +44,28 @@ set -u -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 RELAY_SMOKE=$HERE/../vm/relay-smoke.sh
-export RELAY_WORK=${BLOB_WORK:-$(cd "$HERE/../../.." && pwd)/.cache/blob-smoke}
+DEMO=${BLOB_DEMO:-0}
+if [ "$DEMO" = 1 ]; then
+	export RELAY_WORK=${BLOB_WORK:-$(cd "$HERE/../../.." && pwd)/.cache/blob-demo}
+	export GUEST_TIMEOUT=${GUEST_TIMEOUT:-300}
+else
+	export RELAY_WORK=${BLOB_WORK:-$(cd "$HERE/../../.." && pwd)/.cache/blob-smoke}
+fi
+# The newest Debian 6.12 kernel with its headers (check.sh's choice);
+# relay-smoke.sh's pinned default when there is none.
+if [ -z "${KVER:-}" ]; then
+	for kv in /boot/vmlinuz-6.12.*+deb12-amd64; do
+		kv=${kv#/boot/vmlinuz-}
+		[ -e "/lib/modules/$kv/build/Makefile" ] || continue
+		KVER=$(printf '%s\n%s\n' "${KVER:-}" "$kv" | sed '/^$/d' | sort -V | tail -n 1)
+	done
+	[ -n "${KVER:-}" ] && export KVER
+fi
 BENCH_SIZE=${BLOB_BENCH_SIZE:-64M}
 BENCH_REPEAT=${BLOB_BENCH_REPEAT:-1}
 SUITE_TCP=${BLOB_SUITE_TCP:-1}
 NET=${BLOB_NET:-}
+[ "$DEMO" = 1 ] && NET=none
 if [ -z "$NET" ]; then
 	NET=user
 	[ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && NET=tap
@@ -81,8 +110,11 @@ build_blob() {
 # The guest's network: QEMU's user network (slirp), where 10.0.2.2 is this
 # machine's loopback; or a tap device in a namespace of our own, where
 # everything else runs too and a forwarder on the tap's address leads to
-# Azurite on the namespace's loopback.
+# Azurite on the namespace's loopback. The demo's guest has none.
 setup_net() {
+	NETDEV=""
+	GUEST_GW=""
+	[ "$NET" = none ] && return
 	if [ "$NET" = user ]; then
 		NETDEV="user,id=n0"
 		GUEST_ADDR=10.0.2.15/24
@@ -165,6 +197,14 @@ make_initrd() {
 	cp /bin/busybox "$W/bin/az_blob_blob" "$root/bin/"
 	cp "$b/az_blob_sim.ko" "$b/az_blob_relay.ko" "$W/drv/hv_azure_blob.ko" \
 		"$mods/extra/"
+	if [ "$DEMO" = 1 ]; then
+		depmod -b "$root" "$KVER" 2>/dev/null
+		install -m 755 "$HERE/demo-init.sh" "$root/init"
+		printf 'SDK_TEXT=%s\nSDK_BIN=%s\nSDK_BIN_SHA256=%s\n' \
+			"$SDK_TEXT" "$SDK_BIN" "$SDK_BIN_SHA256" >"$root/blob-env"
+		(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
+		return
+	fi
 	# virtio-net and what it needs (virtio_pci is a module on 6.1).
 	for t in $( (modprobe -S "$KVER" --show-depends virtio_pci
 		     modprobe -S "$KVER" --show-depends virtio_net) 2>/dev/null |
@@ -185,22 +225,29 @@ make_initrd() {
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
 }
 
-# relay-smoke.sh's run_guest, with a network and no host stop.
+# relay-smoke.sh's run_guest, with a network and no host stop. The demo's
+# lines are shown as the guest prints them.
 run_guest() {
-	local logf=$W/guest.log t0
+	local logf=$W/guest.log t0 net=() show_pid=""
 	: >"$logf"
 	t0=$(date +%s)
+	[ -n "$NETDEV" ] && net=(-netdev "$NETDEV" -device "virtio-net-pci,netdev=n0")
 	setpriv --pdeathsig KILL "${NSX[@]}" qemu-system-x86_64 \
 		-machine q35,accel=tcg,memory-backend=ram -cpu max -smp 2 -m 1G \
 		-object memory-backend-file,id=ram,size=1G,mem-path="$RAMFILE",share=on \
 		-chardev socket,path="$SOCK",id=ivsh \
 		-device ivshmem-doorbell,chardev=ivsh,vectors=1 \
-		-netdev "$NETDEV" -device virtio-net-pci,netdev=n0 \
+		"${net[@]}" \
 		-nodefaults -no-reboot -display none -serial "file:$logf" \
 		-kernel "$IMAGE" -initrd "$W/initrd.gz" \
 		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic rdinit=/init" \
 		>"$W/qemu.log" 2>&1 &
 	qemu_pid=$!
+	if [ "$DEMO" = 1 ]; then
+		tail -n +1 -f --pid="$qemu_pid" "$logf" |
+			sed -un 's/\r$//; s/^DEMO|//p' | demo_show &
+		show_pid=$!
+	fi
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		sleep 1
 		if [ $(($(date +%s) - t0)) -ge "$GUEST_TIMEOUT" ]; then
@@ -209,15 +256,157 @@ run_guest() {
 		fi
 	done
 	wait "$qemu_pid"
-	log "guest ran $(($(date +%s) - t0)) s (qemu exit $?)"
+	guest_rc=$?
+	guest_s=$(($(date +%s) - t0))
+	[ -n "$show_pid" ] && wait "$show_pid"
+	[ "$DEMO" = 1 ] || log "guest ran $guest_s s (qemu exit $guest_rc)"
 	qemu_pid=""
 	tr -d '\r' <"$logf" >"$logf.raw"
+}
+
+# ------------------------------------------------------------ make demo
+# Each step: a line saying what it is ("host  | ..." or "guest | ..."),
+# then one saying what happened and how long it took ("      |   -> ...").
+# The guest's steps are demo-init.sh's "DEMO|" lines, shown as they come.
+SDK_JS=$TOP/tools/az_blob_host/node/sdk.js
+SDK_TEXT=from-host/hello-from-host.txt
+SDK_BIN=from-host/random-4M.bin
+SDK_BIN_SHA256=""
+T_DEMO=$EPOCHREALTIME
+T_STEP=$EPOCHREALTIME
+guest_s=0
+
+secs_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+dstep() { printf '%-5s | %s\n' "$1" "$2"; T_STEP=$EPOCHREALTIME; }
+dinfo() { printf '      |      %s\n' "$*"; }
+ddone() { printf '      |   -> %s (%s s)\n' "$*" "$(secs_since "$T_STEP")"; }
+dfail() {
+	printf '      |   -> FAILED: %s (%s s)\n' "$*" "$(secs_since "$T_STEP")"
+	exit 1
+}
+demo_show() {
+	local line kind text
+	while IFS= read -r line; do
+		kind=${line%% *}
+		text=${line#* }
+		case $kind in
+		step) printf 'guest | %s\n' "$text" ;;
+		info) dinfo "$text" ;;
+		done) printf '      |   -> %s\n' "$text" ;;
+		fail) printf '      |   -> FAILED: %s\n' "$text" ;;
+		esac
+	done
+}
+# The Azure SDK on this machine, straight to Azurite.
+sdk() { node "$SDK_JS" "$ENDPOINT" "$@" 2>>"$W/sdk.err"; }
+sdk_why() { tail -n 1 "$W/sdk.err"; }
+
+# shellcheck disable=SC2317 # called by the trap
+demo_exit() {
+	local rc=$?
+	all_cleanup >/dev/null 2>&1
+	if [ "$rc" = 0 ]; then
+		printf '\nmake demo: PASSED in %s s (logs in %s)\n' "$(secs_since "$T_DEMO")" "$W"
+	else
+		printf '\nmake demo: FAILED after %s s; logs in %s (guest.log.txt, host.out, build.out)\n' \
+			"$(secs_since "$T_DEMO")" "$W"
+	fi
+	exit "$rc"
+}
+
+demo_main() {
+	local out n cb want size got text
+	trap demo_exit EXIT
+	# What failed is said on the step's line.
+	die() { dfail "$*"; }
+	rm -f "$W/sdk.err" "$W/guest.log.txt"
+	cat <<-EOT
+	make demo: a Linux guest keeps files in Azure Blob Storage through the
+	hv_azure_blob driver (/dev/azure_blob), on a machine without Hyper-V.
+	  guest (QEMU)  az_blob_blob -> /dev/azure_blob -> hv_azure_blob -> VMBus ring
+	                (az_blob_sim stands in for Hyper-V's VMBus; az_blob_relay
+	                takes the ring to the host through QEMU's ivshmem device)
+	  this machine  az_blob_host (the device's host side, the VSP) -> HTTP -> Azurite
+	                (Microsoft's Azure Storage emulator); the Azure SDK for
+	                JavaScript reads and writes the same blobs, as a cross-check
+	Work directory: $W
+
+	EOT
+
+	dstep host "Build for Linux $KVER: the driver, the guest's VMBus stand-in (az_blob_sim, az_blob_relay), the host VSP (az_blob_host), the guest's client (az_blob_blob); compiled every run, 10 to 60 s"
+	if ! (build && build_blob) >"$W/build.out" 2>&1; then
+		tail -n 15 "$W/build.out" | while IFS= read -r out; do dinfo "$out"; done
+		dfail "the build (log: $W/build.out)"
+	fi
+	ddone "hv_azure_blob.ko, az_blob_sim.ko, az_blob_relay.ko, az_blob_host, az_blob_blob built"
+
+	setup_net
+	dstep host "Start Azurite, the Blob service, on this machine (blobs are kept in its memory; the first run installs it and the SDK with npm ci)"
+	# One left over from an interrupted demo would still hold its blobs.
+	"$AZURITE" stop >/dev/null 2>&1
+	start_azurite >"$W/azurite.out"
+	ddone "listening at $ENDPOINT"
+
+	dstep host "Start az_blob_host, the device's host side: it maps the guest's RAM (a shared file), is rung through QEMU's ivshmem doorbell, and sends each Blob request on to Azurite"
+	start_host
+	ddone "ready (pid $host_pid): guest RAM $RAMFILE, doorbell socket $SOCK"
+
+	dstep host "The Azure SDK on this machine (node, @azure/storage-blob) uploads two blobs for the guest to read: $SDK_TEXT, $SDK_BIN (4 MiB of random bytes)"
+	printf 'Hello from the host: uploaded by the Azure SDK at %s\n' \
+		"$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >"$W/hello-from-host.txt"
+	head -c 4M /dev/urandom >"$W/random-4M.bin"
+	SDK_BIN_SHA256=$(sha256sum "$W/random-4M.bin" | cut -d' ' -f1)
+	{ sdk mkcontainer "${SDK_TEXT%%/*}" &&
+	  sdk put "${SDK_TEXT%%/*}" "${SDK_TEXT#*/}" "$W/hello-from-host.txt" &&
+	  sdk put "${SDK_BIN%%/*}" "${SDK_BIN#*/}" "$W/random-4M.bin"; } ||
+		dfail "SDK upload: $(sdk_why)"
+	ddone "uploaded; ${SDK_BIN#*/} has sha256 $SDK_BIN_SHA256"
+
+	make_initrd
+	dstep host "Boot the guest: QEMU with a software CPU (TCG), Linux $KVER, 2 vCPUs, 1 GiB of RAM shared with az_blob_host, the ivshmem doorbell; no network"
+	run_guest
+	tr -d '\r' <"$W/guest.log" >"$W/guest.log.txt"
+	printf 'host  | The guest is off again: it ran %s s, boot included\n' "$guest_s"
+	grep -q '^@@ done' "$W/guest.log.txt" ||
+		dfail "the guest did not finish (qemu exit $guest_rc; see $W/guest.log.txt)"
+	grep -q '^FAIL' "$W/guest.log.txt" &&
+		dfail "the guest's step above (see $W/guest.log.txt)"
+	dstep host "The Azure SDK lists the container \"demo\" (straight from Azurite, not through the driver)"
+	out=$(sdk list demo) || dfail "SDK list: $(sdk_why)"
+	while read -r size cb; do dinfo "$cb: $size bytes"; done <<<"$out"
+	n=$(grep -c . <<<"$out")
+	ddone "$n blobs, as the guest listed them"
+
+	dstep host "The Azure SDK downloads what the guest uploaded through /dev/azure_blob and hashes it"
+	n=0
+	while read -r _ _ _ cb want size; do
+		got=$(sdk sha256 "${cb%%/*}" "${cb#*/}") || dfail "SDK download $cb: $(sdk_why)"
+		[ "$got" = "$size $want" ] ||
+			dfail "$cb: the SDK reads $got (bytes, sha256), the guest uploaded $size $want"
+		dinfo "${cb#*/}: $size bytes, sha256 $want, as in the guest"
+		n=$((n + 1))
+	done < <(grep '^# demo sha256 ' "$W/guest.log.txt")
+	[ "$n" = 2 ] || dfail "the guest reported $n sha256s, not 2"
+	text=$(sdk get demo hello.txt -) || dfail "SDK download demo/hello.txt: $(sdk_why)"
+	dinfo "hello.txt says: $text"
+	ddone "both blobs hold the very bytes the guest wrote"
+
+	dstep host "Check the logs: every guest step passed, no warning in the guest's kernel log, the host VSP served to the end"
+	if ! verdict >"$W/verdict.out"; then
+		grep '^FAIL' "$W/verdict.out" | while IFS= read -r out; do dinfo "$out"; done
+		dfail "$(tail -n 1 "$W/verdict.out")"
+	fi
+	ddone "$(tail -n 1 "$W/verdict.out")"
 }
 
 { [ -e "$IMAGE" ] && [ -e "$KDIR/Makefile" ]; } || die "no kernel $KVER with headers"
 [ -x /bin/busybox ] || die "no /bin/busybox (busybox-static)"
 command -v node >/dev/null || die "no node (tools/az_blob_host/node needs node 20)"
 mkdir -p "$W"
+if [ "$DEMO" = 1 ]; then
+	demo_main
+	exit 0
+fi
 BENCH_BYTES=$(numfmt --from=iec "$BENCH_SIZE") || die "BLOB_BENCH_SIZE=$BENCH_SIZE"
 BENCH_SEED=64
 build
