@@ -546,6 +546,25 @@ guest() {
 	run_guest "$1" "$2"
 }
 
+# The host VSP's unit and integration tests and its Blob service's tests
+# against Azurite, under AddressSanitizer and UBSan; one result line each.
+host_vsp_tests() {
+	local logf=$WORK/host-vsp-check.log line
+	log "host VSP tests (log: $logf)"
+	mkdir -p "$WORK/host-vsp"
+	bg make -C "$TOP/tools/az_blob_host" O="$WORK/host-vsp" check >"$logf" 2>&1
+	local rc=$?
+	while IFS= read -r line; do
+		printf '   host VSP: %s\n' "$line"
+	done < <(grep -E '^# (unit|integration): [0-9]+ cases|^# [0-9]+ passed' "$logf")
+	if [ $rc -eq 0 ]; then
+		pass "host VSP: make -C tools/az_blob_host check"
+	else
+		fail "host VSP: make -C tools/az_blob_host check" "exit $rc; see $logf"
+		grep -E 'FAIL|ERROR|error:' "$logf" | head -n 10 | sed 's/^/    /'
+	fi
+}
+
 # The host VSP outside the guest (tools/az_blob_host), reached through the
 # relay personality and QEMU's ivshmem-doorbell: the test tool's suites
 # against it, a channel close and the host going away (relay-smoke.sh);
@@ -620,6 +639,7 @@ main() {
 	fi
 
 	phase "test tool" build_tools
+	[ "$MODE" = check ] && phase "host VSP: its own tests (ASan, UBSan, Azurite)" host_vsp_tests
 	for t in "${targets[@]}"; do
 		read -r name image kdir kind <<<"$t"
 		phase "guest $name ($kind): build and run" guest "$name" "$image" "$kdir" "$kind"
