@@ -32,6 +32,12 @@ enum az_sim_op {
 	 * __u64 az_sim_fnv1a() of them.
 	 */
 	AZ_SIM_OP_SUM = 4,
+	/* Read data_valid bytes of the data buffer once (every page of them
+	 * touched), write nothing; response_len is 0. The cheapest request a
+	 * host can answer, for benchmarks: with @delay_ms 0 and no fault the
+	 * host answers it as soon as it takes the packet off the ring.
+	 */
+	AZ_SIM_OP_NULL = 5,
 };
 
 /* How the host misbehaves while answering. */

@@ -241,6 +241,23 @@ static void blob_walk_sum(struct page *page, u8 *va, size_t n, u64 done,
 	w->hash = az_sim_fnv1a(w->hash, va, n);
 }
 
+/* NULL: every byte read once, eight at a time, as cheaply as a host can. */
+static void blob_walk_read(struct page *page, u8 *va, size_t n, u64 done,
+			   void *ctx)
+{
+	struct blob_walk *w = ctx;
+	u64 acc = 0, v;
+	size_t i;
+
+	for (i = 0; i + sizeof(v) <= n; i += sizeof(v)) {
+		memcpy(&v, va + i, sizeof(v));
+		acc ^= v;
+	}
+	for (; i < n; i++)
+		acc ^= va[i];
+	w->hash ^= acc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Completions                                                         */
 
@@ -596,6 +613,11 @@ static u32 blob_run_op(struct blob_req *b)
 		written = min_t(u32, resp_len, sizeof(v64));
 		copy_to_guest(b, resp_off, &v64, written);
 		break;
+	case AZ_SIM_OP_NULL:
+		if (data_valid)
+			vmbus_sim_walk(b->pfns, data_off, data_valid,
+				       blob_walk_read, &wk, b->atomic);
+		break;
 	}
 	return written;
 }
@@ -614,8 +636,11 @@ static void blob_bad_request(struct blob_req *b)
 	blob_complete(b, AZ_SIM_STATUS_BAD_REQUEST, 0, false);
 }
 
-/* A request just taken off the ring (or released). */
-static void blob_new(struct blob_req *b)
+/*
+ * A request just taken off the ring (@reader: in the host's ring reader,
+ * which must not be held up by an op) or released.
+ */
+static void blob_new(struct blob_req *b, bool reader)
 {
 	struct az_sim_req *s = &b->sreq;
 	u32 delay, timeout;
@@ -643,7 +668,7 @@ static void blob_new(struct blob_req *b)
 	s->seed = le32_to_cpu((__force __le32)s->seed);
 	s->arg = le32_to_cpu((__force __le32)s->arg);
 	if (s->magic != AZ_SIM_MAGIC ||
-	    s->op < AZ_SIM_OP_ECHO || s->op > AZ_SIM_OP_SUM ||
+	    s->op < AZ_SIM_OP_ECHO || s->op > AZ_SIM_OP_NULL ||
 	    s->fault > BLOB_LAST_FAULT ||
 	    (s->fault == AZ_SIM_FAULT_FAIL_OPEN && s->arg >= MAX_ERRNO)) {
 		blob_bad_request(b);
@@ -671,7 +696,12 @@ static void blob_new(struct blob_req *b)
 	} else if (delay) {
 		b->stage = BLOB_STAGE_ANSWER;
 		queue_delayed_work(blob_wq, &b->work, msecs_to_jiffies(delay));
+	} else if (reader && s->op != AZ_SIM_OP_NULL) {
+		/* The op runs beside the reader, which takes the next packet. */
+		b->stage = BLOB_STAGE_ANSWER;
+		queue_delayed_work(blob_wq, &b->work, 0);
 	} else {
+		/* NULL: answered by the reader itself, no work in between. */
 		blob_answer(b);
 	}
 }
@@ -684,7 +714,7 @@ static void blob_work(struct work_struct *work)
 	b->atomic = false;
 	switch (b->stage) {
 	case BLOB_STAGE_NEW:
-		blob_new(b);
+		blob_new(b, false);
 		break;
 	case BLOB_STAGE_ANSWER:
 		blob_answer(b);
@@ -711,10 +741,8 @@ static void blob_request(struct vmbus_sim_req *req, bool atomic)
 	INIT_DELAYED_WORK(&b->work, blob_work);
 
 	blob_take_dup(b);
-	if (atomic)
-		blob_new(b);
-	else
-		queue_delayed_work(blob_wq, &b->work, 0);
+	/* Parsed here; an op other than NULL then runs in its work. */
+	blob_new(b, !atomic);
 }
 
 static void blob_close_req(struct vmbus_sim_req *req)
