@@ -31,15 +31,19 @@
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "az_blob_sim.h"
 #include "az_relay.h"
 #include "vmbus_sim.h"
 
@@ -64,6 +68,8 @@
 #define RELAY_RETRY_MS		10
 /* The 12 bytes of a Blob completion the driver gets (PROTOCOL.md). */
 #define RELAY_COMP_LEN		12U
+/* How long "relay_inject" waits for the host's answer. */
+#define RELAY_INJ_WAIT_MS	5000
 
 static_assert(sizeof(struct az_relay_rec) == 16);
 static_assert(sizeof(struct az_relay_completion) == 16);
@@ -127,6 +133,13 @@ struct relay {
 	bool gone_done;			/* the beat work saw it dead */
 	bool stopping;
 	struct vmbus_sim_dev *sd;	/* our device, once offered */
+
+	struct list_head node;		/* relay_list, under relay_mutex */
+	/* "relay_inject": the page its packets name, under relay_mutex */
+	struct page *inj_page;
+	u64 inj_cookie;			/* under lock: the one at the host */
+	bool inj_done;			/* under lock: its answer came */
+	struct az_relay_completion inj_comp;	/* under lock: the answer */
 };
 
 static struct {
@@ -138,9 +151,16 @@ static struct {
 	atomic_long_t closes;
 	atomic_long_t close_timeouts;
 	atomic_long_t host_gone;
+	atomic_long_t injected;
 	atomic_t backlog;
+	atomic_t at_host;
 	atomic_t hosts;
 } relay_stats;
+
+/* Every bound ivshmem device, for "relay_inject" and the stats. */
+static LIST_HEAD(relay_list);
+/* relay_list, the injection state, relay_inj_stats; may be held long. */
+static DEFINE_MUTEX(relay_mutex);
 
 static const struct vmbus_sim_ops relay_ops;
 /* The heartbeat (which may sleep in an offer or a rescind) and retries. */
@@ -246,6 +266,7 @@ static bool relay_push_req(struct relay *r, struct relay_req *rr)
 		return false;
 	rr->state = RR_SENT;
 	hash_add(r->sent, &rr->hnode, rr->cookie);
+	atomic_inc(&relay_stats.at_host);
 	r->at_host++;
 	atomic_long_inc(&relay_stats.packets);
 	return true;
@@ -327,10 +348,17 @@ static void relay_completion(struct relay *r, u64 cookie,
 {
 	struct relay_req *rr;
 
+	/* The answer to "relay_inject" (its waiter wakes after the run). */
+	if (r->inj_cookie && cookie == r->inj_cookie && !r->inj_done) {
+		r->inj_comp = *comp;
+		r->inj_done = true;
+		return;
+	}
 	hash_for_each_possible(r->sent, rr, hnode, cookie) {
 		if (rr->cookie != cookie)
 			continue;
 		hash_del(&rr->hnode);
+		atomic_dec(&relay_stats.at_host);
 		if (r->at_host)
 			r->at_host--;
 		rr->comp = *comp;
@@ -483,6 +511,7 @@ static void relay_close_req(struct vmbus_sim_req *req)
 		break;
 	case RR_SENT:
 		hash_del(&rr->hnode);
+		atomic_dec(&relay_stats.at_host);
 		break;
 	case RR_RETRY:
 		list_del_init(&rr->node);
@@ -572,8 +601,347 @@ static void relay_chan_close(struct vmbus_sim_dev *sd)
 	spin_unlock_irqrestore(&r->lock, flags);
 }
 
+/* ------------------------------------------------------------------ */
+/* Packets of the relay's own: what the host does with malformed ones  */
+
+/*
+ * "relay_inject KIND [ARG]" writes one packet of KIND into the submission
+ * ring, built by the relay (the driver never sees it), with a cookie of
+ * its own, and waits for the host's answer. Every packet names the relay's
+ * page: a valid ECHO request (64 bytes at 0, response of 64 at 2048) in a
+ * known pattern; KIND breaks one thing of it. After the answer the page
+ * must hold the pattern, plus the echo if the host answered 0 with 64
+ * bytes: nothing else may have changed.
+ */
+enum relay_inj_kind {
+	RI_VALID,		/* the valid packet: answered 0, 64 bytes */
+	RI_PFN,			/* a second PFN, ARG (the range is 2 pages) */
+	RI_MAX_PFNS,		/* 8192 PFNs (the page, again and again) */
+	RI_TOO_MANY_PFNS,	/* 8193 */
+	RI_EMPTY,		/* a record with no packet bytes at all */
+	RI_LEN_BEYOND,		/* len8 beyond the record */
+	RI_BAD_TYPE,		/* VM_PKT_DATA_INBAND */
+	RI_NO_COMPLETION,	/* flags 0: no completion requested */
+	RI_BAD_DESC,		/* offset8 beyond len8 */
+	RI_RANGECOUNT,		/* rangecount 2 */
+	RI_SHORT_REQ,		/* 48 bytes of request instead of 56 */
+	RI_LONG_REQ,		/* 64 */
+	RI_RANGE_OFFSET,	/* range offset 1 */
+	RI_RANGE_LEN,		/* range len 4097 for one PFN */
+	RI_VERSION,		/* request version 1 */
+	RI_BAD_OP,		/* operation_type 0x101 */
+	RI_NO_REQUEST,		/* request_buffer_length 0 */
+	RI_NO_RESPONSE,		/* response_buffer_length 0 */
+	RI_DATA_VALID,		/* data_buffer_valid 1 of length 0 */
+	RI_REQ_OUTSIDE,		/* request at 4064, 64 bytes: past the range */
+	RI_RESP_OUTSIDE,	/* response at 0xffffffc0, 128: wraps in u32 */
+	RI_DATA_OUTSIDE,	/* data of 4097 bytes in one page */
+	RI_NO_SERVICE,		/* valid, but the request is not "ABST" */
+	RI_NR,
+};
+
+static const char *const relay_inj_names[RI_NR] = {
+	[RI_VALID] = "valid",
+	[RI_PFN] = "pfn",
+	[RI_MAX_PFNS] = "max_pfns",
+	[RI_TOO_MANY_PFNS] = "too_many_pfns",
+	[RI_EMPTY] = "empty",
+	[RI_LEN_BEYOND] = "len_beyond",
+	[RI_BAD_TYPE] = "bad_type",
+	[RI_NO_COMPLETION] = "no_completion",
+	[RI_BAD_DESC] = "bad_desc",
+	[RI_RANGECOUNT] = "rangecount",
+	[RI_SHORT_REQ] = "short_req",
+	[RI_LONG_REQ] = "long_req",
+	[RI_RANGE_OFFSET] = "range_offset",
+	[RI_RANGE_LEN] = "range_len",
+	[RI_VERSION] = "version",
+	[RI_BAD_OP] = "bad_op",
+	[RI_NO_REQUEST] = "no_request",
+	[RI_NO_RESPONSE] = "no_response",
+	[RI_DATA_VALID] = "data_valid",
+	[RI_REQ_OUTSIDE] = "req_outside",
+	[RI_RESP_OUTSIDE] = "resp_outside",
+	[RI_DATA_OUTSIDE] = "data_outside",
+	[RI_NO_SERVICE] = "no_service",
+};
+
+/* What the host answered each kind; under relay_mutex. */
+static struct relay_inj_stat {
+	unsigned long sent;
+	unsigned long answered;
+	u32 status;
+	u32 response_len;
+	bool page_ok;
+} relay_inj_stats[RI_NR];
+
+#define RELAY_INJ_MAX_PFNS	8192U	/* PROTOCOL.md's limit */
+#define RELAY_INJ_REQ_LEN	64U
+#define RELAY_INJ_RESP_OFF	2048U
+#define RELAY_INJ_PAGE		VMBUS_SIM_HV_PAGE_SIZE
+
+/* struct vmbus_packet_mpb_array with one range, little-endian. */
+struct relay_inj_pkt {
+	__le16 type;
+	__le16 offset8;
+	__le16 len8;
+	__le16 flags;
+	__le64 trans_id;
+	__le32 reserved;
+	__le32 rangecount;
+	__le32 range_len;
+	__le32 range_offset;
+	__le64 pfns[];
+};
+
+/* The 56-byte request (PROTOCOL.md). */
+struct relay_inj_req {
+	__le32 version;
+	__le32 timeout_ms;
+	__le32 data_offset;
+	__le32 data_length;
+	__le32 data_valid;
+	__le32 operation_type;
+	__le32 request_offset;
+	__le32 request_length;
+	__le32 response_offset;
+	__le32 response_length;
+	u8 transaction_id[16];
+};
+
+static_assert(sizeof(struct relay_inj_pkt) == 32);
+static_assert(sizeof(struct relay_inj_req) == 56);
+
+/* The page's pattern, its request header (the test service's ECHO) on top. */
+static void relay_inj_fill(u8 *va, bool service)
+{
+	struct az_sim_req h = {
+		.magic = service ? AZ_SIM_MAGIC : 0x21544f4e,	/* "NOT!" */
+		.op = AZ_SIM_OP_ECHO,
+	};
+	u32 i;
+
+	for (i = 0; i < RELAY_INJ_PAGE; i++)
+		va[i] = (u8)(i * 131 + 0x5a) ^ (u8)(i >> 8);
+	memcpy(va, &h, sizeof(h));
+}
+
+/* Build the packet of @kind naming @pfn; its length in *@lenp. */
+static void *relay_inj_build(unsigned int kind, u64 arg, u64 pfn, u64 id,
+			     u32 *lenp)
+{
+	u32 npfn = 1, inl = sizeof(struct relay_inj_req), hdr, len, i;
+	struct relay_inj_pkt *p;
+	struct relay_inj_req *q;
+
+	switch (kind) {
+	case RI_PFN:
+		npfn = 2;
+		break;
+	case RI_MAX_PFNS:
+		npfn = RELAY_INJ_MAX_PFNS;
+		break;
+	case RI_TOO_MANY_PFNS:
+		npfn = RELAY_INJ_MAX_PFNS + 1;
+		break;
+	case RI_SHORT_REQ:
+		inl = 48;
+		break;
+	case RI_LONG_REQ:
+		inl = 64;
+		break;
+	}
+	hdr = sizeof(*p) + npfn * sizeof(p->pfns[0]);
+	len = hdr + inl;
+	p = kvzalloc(len, GFP_KERNEL);
+	if (!p)
+		return NULL;
+	p->type = cpu_to_le16(VM_PKT_DATA_USING_GPA_DIRECT);
+	p->offset8 = cpu_to_le16(hdr / 8);
+	p->len8 = cpu_to_le16(len / 8);
+	p->flags = cpu_to_le16(VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED);
+	p->trans_id = cpu_to_le64(id);
+	p->rangecount = cpu_to_le32(1);
+	p->range_len = cpu_to_le32(npfn * RELAY_INJ_PAGE);
+	for (i = 0; i < npfn; i++)
+		p->pfns[i] = cpu_to_le64(pfn);
+	q = (struct relay_inj_req *)((u8 *)p + hdr);
+	if (inl >= sizeof(*q)) {
+		q->operation_type = cpu_to_le32(0x100);
+		q->request_length = cpu_to_le32(RELAY_INJ_REQ_LEN);
+		q->response_offset = cpu_to_le32(RELAY_INJ_RESP_OFF);
+		q->response_length = cpu_to_le32(RELAY_INJ_REQ_LEN);
+	}
+
+	switch (kind) {
+	case RI_PFN:
+		p->pfns[1] = cpu_to_le64(arg);
+		break;
+	case RI_EMPTY:
+		len = 0;
+		break;
+	case RI_LEN_BEYOND:
+		p->len8 = cpu_to_le16(len / 8 + 8);
+		break;
+	case RI_BAD_TYPE:
+		p->type = cpu_to_le16(VM_PKT_DATA_INBAND);
+		break;
+	case RI_NO_COMPLETION:
+		p->flags = 0;
+		break;
+	case RI_BAD_DESC:
+		p->offset8 = cpu_to_le16(len / 8 + 1);
+		break;
+	case RI_RANGECOUNT:
+		p->rangecount = cpu_to_le32(2);
+		break;
+	case RI_RANGE_OFFSET:
+		p->range_offset = cpu_to_le32(1);
+		break;
+	case RI_RANGE_LEN:
+		p->range_len = cpu_to_le32(RELAY_INJ_PAGE + 1);
+		break;
+	case RI_VERSION:
+		q->version = cpu_to_le32(1);
+		break;
+	case RI_BAD_OP:
+		q->operation_type = cpu_to_le32(0x101);
+		break;
+	case RI_NO_REQUEST:
+		q->request_length = 0;
+		break;
+	case RI_NO_RESPONSE:
+		q->response_length = 0;
+		break;
+	case RI_DATA_VALID:
+		q->data_valid = cpu_to_le32(1);
+		break;
+	case RI_REQ_OUTSIDE:
+		q->request_offset = cpu_to_le32(RELAY_INJ_PAGE - 32);
+		break;
+	case RI_RESP_OUTSIDE:
+		q->response_offset = cpu_to_le32(0xffffffc0);
+		q->response_length = cpu_to_le32(0x80);
+		break;
+	case RI_DATA_OUTSIDE:
+		q->data_length = cpu_to_le32(RELAY_INJ_PAGE + 1);
+		break;
+	}
+	*lenp = len;
+	return p;
+}
+
+/* One injection into @r and its answer; under relay_mutex. */
+static int relay_inject_one(struct relay *r, unsigned int kind, u64 arg)
+{
+	struct relay_inj_stat *s = &relay_inj_stats[kind];
+	struct az_relay_completion comp;
+	unsigned long flags;
+	bool pushed, done;
+	u8 *va, *want;
+	u32 len = 0;
+	void *pkt;
+	u64 pfn;
+
+	spin_lock_irqsave(&r->lock, flags);
+	done = !r->inj_cookie || r->inj_done;
+	spin_unlock_irqrestore(&r->lock, flags);
+	/* The host still has the last one: its page is not ours to reuse. */
+	if (!done)
+		return -EBUSY;
+	if (!r->inj_page) {
+		r->inj_page = alloc_page(GFP_KERNEL);
+		if (!r->inj_page)
+			return -ENOMEM;
+	}
+	want = kmalloc(RELAY_INJ_PAGE, GFP_KERNEL);
+	if (!want)
+		return -ENOMEM;
+	va = page_address(r->inj_page);
+	pfn = page_to_phys(r->inj_page) >> VMBUS_SIM_HV_PAGE_SHIFT;
+	relay_inj_fill(va, kind != RI_NO_SERVICE);
+	memcpy(want, va, RELAY_INJ_PAGE);
+	pkt = relay_inj_build(kind, arg, pfn, kind, &len);
+	if (!pkt) {
+		kfree(want);
+		return -ENOMEM;
+	}
+
+	spin_lock_irqsave(&r->lock, flags);
+	r->inj_cookie = ++r->next_cookie;
+	r->inj_done = false;
+	pushed = relay_sq_push(r, AZ_RELAY_REC_PACKET, (u16)r->gen,
+			       r->inj_cookie, pkt, len);
+	if (!pushed)
+		r->inj_cookie = 0;
+	spin_unlock_irqrestore(&r->lock, flags);
+	kvfree(pkt);
+	if (!pushed) {
+		kfree(want);
+		return READ_ONCE(r->dead) ? -ENODEV : -EAGAIN;
+	}
+	atomic_long_inc(&relay_stats.injected);
+	s->sent++;
+	relay_ring_doorbell(r);
+
+	wait_event_timeout(r->wq, READ_ONCE(r->inj_done) || READ_ONCE(r->dead),
+			   msecs_to_jiffies(RELAY_INJ_WAIT_MS));
+	spin_lock_irqsave(&r->lock, flags);
+	done = r->inj_done;
+	comp = r->inj_comp;
+	spin_unlock_irqrestore(&r->lock, flags);
+	if (!done) {
+		/* inj_cookie stays: a late answer is taken, not dropped. */
+		kfree(want);
+		return READ_ONCE(r->dead) ? -ENODEV : -ETIMEDOUT;
+	}
+	s->answered++;
+	s->status = le32_to_cpu(comp.error);
+	s->response_len = le32_to_cpu(comp.response_len);
+	if (!s->status && s->response_len == RELAY_INJ_REQ_LEN)
+		memcpy(want + RELAY_INJ_RESP_OFF, want, RELAY_INJ_REQ_LEN);
+	s->page_ok = !memcmp(va, want, RELAY_INJ_PAGE);
+	kfree(want);
+	return 0;
+}
+
+/* "relay_inject KIND [ARG]": into the first device whose host serves. */
+static int relay_inject(const char *args)
+{
+	char buf[48], *p = buf, *name;
+	unsigned int kind;
+	struct relay *r;
+	u64 arg = 0;
+	int ret;
+
+	if (strscpy(buf, args, sizeof(buf)) < 0)
+		return -EINVAL;
+	name = strsep(&p, " ");
+	for (kind = 0; kind < RI_NR; kind++)
+		if (!strcmp(name, relay_inj_names[kind]))
+			break;
+	if (kind == RI_NR)
+		return -EINVAL;
+	/* An argument for "pfn", and for nothing else. */
+	if (p ? kind != RI_PFN || kstrtou64(p, 0, &arg) : kind == RI_PFN)
+		return -EINVAL;
+
+	mutex_lock(&relay_mutex);
+	ret = -ENODEV;
+	list_for_each_entry(r, &relay_list, node) {
+		if (!READ_ONCE(r->sd) || READ_ONCE(r->dead))
+			continue;
+		ret = relay_inject_one(r, kind, arg);
+		break;
+	}
+	mutex_unlock(&relay_mutex);
+	return ret;
+}
+
 static int relay_control(const char *cmd)
 {
+	if (!strncmp(cmd, "relay_inject ", 13))
+		return relay_inject(cmd + 13);
 	if (!strcmp(cmd, "reset")) {
 		atomic_long_set(&relay_stats.packets, 0);
 		atomic_long_set(&relay_stats.completions, 0);
@@ -583,13 +951,34 @@ static int relay_control(const char *cmd)
 		atomic_long_set(&relay_stats.closes, 0);
 		atomic_long_set(&relay_stats.close_timeouts, 0);
 		atomic_long_set(&relay_stats.host_gone, 0);
+		atomic_long_set(&relay_stats.injected, 0);
+		mutex_lock(&relay_mutex);
+		memset(relay_inj_stats, 0, sizeof(relay_inj_stats));
+		mutex_unlock(&relay_mutex);
 		return 0;
 	}
 	return -EINVAL;
 }
 
+static const char *relay_state_name(u32 state)
+{
+	switch (state) {
+	case AZ_RELAY_HOST_STARTING:
+		return "starting";
+	case AZ_RELAY_HOST_READY:
+		return "ready";
+	case AZ_RELAY_HOST_GONE:
+		return "gone";
+	}
+	return "unknown";
+}
+
 static void relay_stats_show(struct seq_file *m)
 {
+	const struct relay_inj_stat *s;
+	struct relay *r;
+	unsigned int i;
+
 #define RELAY_STAT(name) \
 	seq_printf(m, "relay_" #name " %ld\n", \
 		   atomic_long_read(&relay_stats.name))
@@ -603,7 +992,26 @@ static void relay_stats_show(struct seq_file *m)
 	RELAY_STAT(closes);
 	RELAY_STAT(close_timeouts);
 	RELAY_STAT(host_gone);
+	seq_printf(m, "relay_at_host %d\n", atomic_read(&relay_stats.at_host));
+	RELAY_STAT(injected);
 #undef RELAY_STAT
+	mutex_lock(&relay_mutex);
+	/* What each host's header says now, as the heartbeat work reads it. */
+	list_for_each_entry(r, &relay_list, node) {
+		seq_printf(m, "relay_host_state %s\n",
+			   relay_state_name(le32_to_cpu(READ_ONCE(r->hdr->host_state))));
+		seq_printf(m, "relay_heartbeat %llu\n",
+			   le64_to_cpu(READ_ONCE(r->hdr->heartbeat)));
+	}
+	for (i = 0; i < RI_NR; i++) {
+		s = &relay_inj_stats[i];
+		if (!s->sent)
+			continue;
+		seq_printf(m, "relay_inject_%s sent %lu answered %lu status 0x%08x response_len %u page %s\n",
+			   relay_inj_names[i], s->sent, s->answered, s->status,
+			   s->response_len, s->page_ok ? "ok" : "changed");
+	}
+	mutex_unlock(&relay_mutex);
 }
 
 static const struct vmbus_sim_ops relay_ops = {
@@ -847,6 +1255,9 @@ static int relay_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	pci_set_drvdata(pdev, r);
 	atomic_inc(&relay_stats.hosts);
+	mutex_lock(&relay_mutex);
+	list_add_tail(&r->node, &relay_list);
+	mutex_unlock(&relay_mutex);
 	r->start = jiffies;
 	r->beat_at = jiffies;
 	r->last_beat = le64_to_cpu(READ_ONCE(r->hdr->heartbeat));
@@ -873,6 +1284,10 @@ static void relay_remove(struct pci_dev *pdev)
 	struct relay *r = pci_get_drvdata(pdev);
 	unsigned long flags;
 
+	/* After any injection in progress. */
+	mutex_lock(&relay_mutex);
+	list_del(&r->node);
+	mutex_unlock(&relay_mutex);
 	WRITE_ONCE(r->stopping, true);
 	cancel_delayed_work_sync(&r->beat);
 	if (r->sd) {
@@ -892,6 +1307,11 @@ static void relay_remove(struct pci_dev *pdev)
 	tasklet_kill(&r->consumer);
 	WARN_ON(!list_empty(&r->backlog) || !list_empty(&r->retry) ||
 		!hash_empty(r->sent));
+	if (r->inj_page && r->inj_cookie && !r->inj_done)
+		/* A host that may come back may still write it: leave it. */
+		dev_warn(&pdev->dev, "the host never answered an injected packet: its page is leaked\n");
+	else if (r->inj_page)
+		__free_page(r->inj_page);
 	atomic_dec(&relay_stats.hosts);
 	memunmap(r->shm);
 	pci_iounmap(pdev, r->regs);

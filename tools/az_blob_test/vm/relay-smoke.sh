@@ -7,8 +7,10 @@
 # the driver's requests go out to that process and its completions come back
 # through MSI-X, softirq and the channel callback. In the guest: the test
 # tool's tests that need no simulator control (echo, fill, sum, ...), the
-# relay's counters, then the host stops and the relayed device must be
-# rescinded, and every module must unload.
+# relay's counters, malformed packets of the relay's own (the host answers
+# each with its error and serves on), a close with a request at the host,
+# then the host goes (killed) under load: every request in flight must end,
+# the relayed device must be rescinded, and every module must unload.
 #
 #   tools/az_blob_test/vm/relay-smoke.sh [TEST...]    (default: every test
 #                                                      without [sim] in -l)
@@ -19,9 +21,11 @@
 #                       then its release); it needs CONFIG_PCI_MSI, which
 #                       vm/debug.config lacks (check.sh's debug kernel)
 #   RELAY_WORK=DIR      builds and logs (default .cache/relay-smoke)
-#   RELAY_HOST_STOP=M   how the host goes away after the tests: "term"
-#                       (SIGTERM: it says GONE), "stop" (SIGSTOP: its
-#                       heartbeat stops) or "none" (default term)
+#   RELAY_HOST_STOP=M   how the host goes away after the tests: "kill"
+#                       (SIGKILL: its heartbeat stops, its state stays
+#                       READY), "term" (SIGTERM: it says GONE), "stop"
+#                       (SIGSTOP: its heartbeat stops) or "none" (default
+#                       kill)
 #   AZ_BLOB_HOST_CMD=C  another host command (default: tools/az_blob_host's
 #                       az_blob_host, built in RELAY_WORK); C gets the RAM
 #                       file, its size in MiB and the socket appended
@@ -36,11 +40,13 @@ KVER=${KVER:-6.12.117+deb12-amd64}
 KDIR=${KDIR:-/lib/modules/$KVER/build}
 IMAGE=${IMAGE:-/boot/vmlinuz-$KVER}
 W=${RELAY_WORK:-$TOP/.cache/relay-smoke}
-STOP=${RELAY_HOST_STOP:-term}
+STOP=${RELAY_HOST_STOP:-kill}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-1800}
 NAME=az-relay-smoke-$$
 RAMFILE=/dev/shm/$NAME
 SOCK=$W/ivshmem.sock
+# Guest RAM, the host's RAM file (the guest's relay_inject test needs it)
+RAM_MB=1024
 host_pid=""
 qemu_pid=""
 
@@ -54,6 +60,7 @@ cleanup() {
 		kill -TERM "$host_pid" 2>/dev/null
 		wait "$host_pid" 2>/dev/null
 	fi
+	# A killed host leaves them behind.
 	rm -f "$RAMFILE" "$SOCK"
 }
 trap cleanup EXIT
@@ -86,9 +93,13 @@ build() {
 		die "build diagnostics above"
 	fi
 
-	# One request the host holds, for the close and host-gone phases.
+	# Requests the host holds, for the close and host-gone phases.
 	cat >"$W/relay-req.c" <<'EOF'
-/* relay-req DELAY_MS: one 64-byte echo the host answers after DELAY_MS. */
+/*
+ * relay-req DELAY_MS [COUNT]: 64-byte echoes the host answers after
+ * DELAY_MS, one after the other on one open file: COUNT of them (default
+ * 1; 0: until one fails). The line it prints: how the last one ended.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -101,20 +112,35 @@ build() {
 int main(int argc, char **argv)
 {
 	struct az_sim_req sreq = { .magic = AZ_SIM_MAGIC, .op = AZ_SIM_OP_ECHO };
+	unsigned long count = argc > 2 ? strtoul(argv[2], NULL, 0) : 1, done = 0;
 	unsigned char req[64] = { 0 }, resp[64];
-	struct az_blob_request_sync r = { .request_len = sizeof(req),
-					  .response_len = sizeof(resp) };
+	struct az_blob_request_sync r;
 	int fd = open("/dev/azure_blob", O_RDWR), ret;
 
+	if (fd < 0) {
+		printf("relay-req: open: %s\n", strerror(errno));
+		return 1;
+	}
 	sreq.delay_ms = argc > 1 ? atoi(argv[1]) : 0;
 	memcpy(req, &sreq, sizeof(sreq));
-	r.request_buffer = (unsigned long)req;
-	r.response_buffer = (unsigned long)resp;
-	ret = ioctl(fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, &r);
-	printf("relay-req: ret %d (%s) status %#x response_len %u\n", ret,
-	       ret ? strerror(errno) : "ok", r.response.status,
-	       r.response.response_len);
-	return ret ? 1 : 0;
+	for (;;) {
+		memset(&r, 0, sizeof(r));
+		r.request_len = sizeof(req);
+		r.response_len = sizeof(resp);
+		r.request_buffer = (unsigned long)req;
+		r.response_buffer = (unsigned long)resp;
+		ret = ioctl(fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, &r);
+		if (ret || r.response.status ||
+		    r.response.response_len != sizeof(req) ||
+		    memcmp(req, resp, sizeof(req)))
+			break;
+		if (++done == count)
+			break;
+	}
+	printf("relay-req: ret %d (%s) status %#x response_len %u after %lu ok\n",
+	       ret, ret ? strerror(errno) : "ok", r.response.status,
+	       r.response.response_len, done);
+	return done == count ? 0 : 1;
 }
 EOF
 	gcc -static -O2 -Wall -Werror -I"$TOP/include/uapi" \
@@ -150,6 +176,8 @@ make_initrd() {
 	done
 	depmod -b "$root" "$KVER" 2>/dev/null
 	printf '%s\n' "$*" >"$root/tests"
+	printf '%s\n' "$STOP" >"$root/host-stop"
+	printf '%s\n' $((RAM_MB * 256)) >"$root/ram-pages"
 	cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
 # The relay guest: simulated bus, relay, driver, tests, host gone, unload.
@@ -207,10 +235,7 @@ fi
 
 echo "@@ run az_blob_test"
 tests=$(cat /tests)
-# Not killed_caller: with the simulator's debugfs present it asks the host
-# for the in-guest host's NEVER fault and "release".
-[ -n "$tests" ] || tests=$(az_blob_test -l | grep -v '\[sim\]' |
-	awk '$1 != "killed_caller" { print $1 }')
+[ -n "$tests" ] || tests=$(az_blob_test -l | grep -v '\[sim\]' | awk '{ print $1 }')
 # shellcheck disable=SC2086
 az_blob_test $tests
 rc=$?
@@ -230,6 +255,84 @@ echo release >$S/control && echo "hang 0" >$S/control &&
 	ok "release, hang: blob_vsp's only" || fail "release, hang"
 echo "suspend 0" >$S/control && az_blob_test echo_small >/tmp/s.out 2>&1 &&
 	ok "suspend 0, then a request" || fail "suspend 0, then a request: $(tr '\n' ' ' </tmp/s.out)"
+
+echo "@@ run malformed"
+# Packets the relay builds itself, past the driver ("relay_inject KIND",
+# sim/README.md), each naming a page of the relay's own that holds a valid
+# ECHO request in a known pattern. The host must answer each at once: 0
+# and the echo for the valid ones, 0x8007000D for every protocol violation
+# (tools/az_blob_host/validate.c, gpa.c), 0x80070057 for a request no
+# service takes; and write nothing but the echo into the page ("page ok").
+# Each "# refused:" line is the reason the host must log (it runs with -v):
+# the script compares them with host.out's (verdict).
+OK=0x00000000
+V=0x8007000d
+P=$(cat /ram-pages)
+n=0
+# inject KIND[:ARG] STATUS RESPONSE_LEN [REASON]
+inject() {
+	n=$((n + 1))
+	k=${1%%:*}
+	cmd="relay_inject $k"
+	[ "$k" = "$1" ] || cmd="$cmd ${1#*:}"
+	want="status $2 response_len $3 page ok"
+	[ -n "${4:-}" ] && echo "# refused: $4"
+	if ! echo "$cmd" 2>/tmp/inj.err >$S/control; then
+		fail "$1 answered $want: write: $(cat /tmp/inj.err)"
+		return
+	fi
+	got=$(st "relay_inject_$k")
+	case "$got" in
+	*" $want") ok "$1 answered $want" ;;
+	*) fail "$1 answered $want: $got" ;;
+	esac
+}
+PFN="pfn outside guest RAM"
+inject valid $OK 64
+inject pfn:$((P - 1)) $OK 64			# the last page of guest RAM
+inject pfn:$P $V 0 "$PFN"			# the first page past it
+inject pfn:0xc0000 $V 0 "$PFN"			# 3 GiB: the q35 PCI hole
+inject pfn:0x100000 $V 0 "$PFN"			# 4 GiB: high RAM, none here
+inject pfn:$((1 << 40)) $V 0 "$PFN"
+inject pfn:0xffffffffffffffff $V 0 "$PFN"	# its GPA overflows 64 bits
+inject max_pfns $OK 64				# 8192 PFNs
+inject too_many_pfns $V 0 "more than 8192 pfns"
+inject empty $V 0 "shorter than a descriptor"
+inject len_beyond $V 0 "packet length below a descriptor or beyond the record"
+inject bad_type $V 0 "packet type not GPA direct"
+inject no_completion $V 0 "packet flags not completion-requested"
+inject bad_desc $V 0 "descriptor size outside the packet"
+inject rangecount $V 0 "rangecount not 1"
+inject short_req $V 0 "inline data not the 56-byte request"
+inject long_req $V 0 "inline data not the 56-byte request"
+inject range_offset $V 0 "range offset not 0"
+inject range_len $V 0 "range len not pfns x 4096"
+inject version $V 0 "request version not 0"
+inject bad_op $V 0 "operation_type not 0x100"
+inject no_request $V 0 "request_buffer_length 0"
+inject no_response $V 0 "response_buffer_length 0"
+inject data_valid $V 0 "data_buffer_valid above data_buffer_length"
+inject req_outside $V 0 "request buffer outside the range"
+inject resp_outside $V 0 "response buffer outside the range"
+inject data_outside $V 0 "data buffer outside the range"
+inject no_service 0x80070057 0 "no service for it"
+grep '^relay_inject_' $S/stats | sed 's/^/# /'
+# The host lived through it: it still beats, says READY, serves the driver.
+hb=$(st relay_heartbeat)
+sleep 1
+[ "$(st relay_heartbeat)" -gt "$hb" ] 2>/dev/null &&
+	ok "the host still beats: heartbeat $hb, then $(st relay_heartbeat)" ||
+	fail "the host still beats: heartbeat $hb, then $(st relay_heartbeat)"
+[ "$(st relay_host_state)" = ready ] && ok "host_state ready" ||
+	fail "host_state ready: $(st relay_host_state)"
+az_blob_test echo_small fill_data >/tmp/m.out 2>&1 &&
+	ok "the host serves the driver after them" ||
+	fail "the host serves the driver after them: $(tr '\n' ' ' </tmp/m.out)"
+[ "$(st relay_injected)" = $n ] && ok "relay_injected $n" ||
+	fail "relay_injected $n: $(st relay_injected)"
+for k in relay_dropped relay_stale relay_host_gone misuse; do
+	[ "$(st $k)" = 0 ] && ok "$k 0" || fail "$k 0: $(st $k)"
+done
 
 echo "@@ run close"
 # A request the host holds past the driver's drain time (10 s): the unbind
@@ -255,25 +358,89 @@ az_blob_test echo_small fill_data >/tmp/again.out 2>&1 &&
 	fail "the next generation works: $(tr '\n' ' ' </tmp/again.out)"
 
 echo "@@ run host gone"
-# A request in flight when the host goes: it must end, with ENODEV.
-relay-req 60000 >/tmp/gone.out 2>&1 &
-held=$!
-wait_until "grep -q '^outstanding 1' /sys/kernel/debug/hyperv/azure_blob/stats" 50
+# The host goes (/host-stop: killed, so only its heartbeat stops) under
+# load: 4 requests it holds for 60 s, 4 submitters looping on 100 ms echoes.
+# The relay must see it gone (AZ_RELAY_DEAD_MS without a heartbeat) and
+# rescind the device; every submitter must then end, its last request with
+# ENODEV, and nothing may stay pinned or outstanding.
+D=/sys/kernel/debug/hyperv/azure_blob
+drv() { sed -n "s/^$1 //p" $D/stats 2>/dev/null; }
+# Pages pinned (FOLL_PIN) in the guest now: the driver pins the callers'.
+# stat_refresh folds the per-CPU counts first.
+pins() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	awk '$1 == "nr_foll_pin_acquired" { a = $2 }
+	     $1 == "nr_foll_pin_released" { r = $2 } END { print a - r }' /proc/vmstat
+}
+ended() {
+	for p in $pids; do
+		kill -0 $p 2>/dev/null && return 1
+	done
+	return 0
+}
+echo "# pinned pages before the load: $(pins)"
+pids=""
+for i in 1 2 3 4; do
+	relay-req 60000 >/tmp/load$i.out 2>&1 &
+	pids="$pids $!"
+done
+for i in 5 6 7 8; do
+	relay-req 100 0 >/tmp/load$i.out 2>&1 &
+	pids="$pids $!"
+done
+wait_until '[ "$(drv outstanding)" -ge 6 ]' 100 &&
+	ok "load in flight: outstanding $(drv outstanding), pinned_pages $(drv pinned_pages)" ||
+	fail "load in flight: outstanding $(drv outstanding)"
+p0=$(pins)
+[ "$p0" -gt 0 ] && ok "pages pinned in flight: $p0" ||
+	fail "pages pinned in flight: $p0"
+echo "# before the stop: $(tr '\n' ' ' <$D/stats)"
+t0=$(date +%s)
 echo "@@ stop host"
 if wait_until "[ ! -e /dev/azure_blob ]" 300; then
-	ok "the host went away: device rescinded"
+	ok "the host went away: device rescinded after $(($(date +%s) - t0)) s"
 else
 	fail "the host went away: device rescinded: /dev/azure_blob still there"
 fi
-wait $held
-sed 's/^/# /' /tmp/gone.out
-grep -q 'No such device' /tmp/gone.out && ok "the request in flight failed ENODEV" ||
-	fail "the request in flight failed ENODEV: $(cat /tmp/gone.out)"
+if wait_until ended 300; then
+	ok "every submitter ended, $(($(date +%s) - t0)) s after the stop"
+else
+	fail "every submitter ended: still running after $(($(date +%s) - t0)) s:$(for p in $pids; do kill -0 $p 2>/dev/null && echo " $p"; done)"
+	# so that the rest runs (a submitter stuck in the kernel stays)
+	kill -KILL $pids 2>/dev/null
+fi
+for p in $pids; do
+	wait $p
+done
+for i in 1 2 3 4 5 6 7 8; do
+	sed 's/^/# /' /tmp/load$i.out
+	grep -q 'ret -1 (No such device)' /tmp/load$i.out &&
+		ok "submitter $i: its last request failed ENODEV" ||
+		fail "submitter $i: its last request failed ENODEV: $(cat /tmp/load$i.out)"
+done
+for i in 5 6 7 8; do
+	grep -q 'after [1-9][0-9]* ok' /tmp/load$i.out &&
+		ok "submitter $i: served until the host went" ||
+		fail "submitter $i: served until the host went: $(cat /tmp/load$i.out)"
+done
+case $(cat /host-stop) in
+kill|stop) why="no heartbeat" ;;
+term) why="host_state GONE" ;;
+*) why="?" ;;
+esac
+dmesg | grep -q "host gone ($why): rescinding" && ok "the relay saw: $why" ||
+	fail "the relay saw: $why: $(dmesg | grep 'host gone')"
 [ "$(st relay_host_gone)" = 1 ] && ok "relay_host_gone 1" ||
 	fail "relay_host_gone 1: $(st relay_host_gone)"
 grep -q 'host az_blob_relay' $S/channel &&
 	fail "no relayed channel left: $(cat $S/channel)" ||
 	ok "no relayed channel left"
+for k in relay_at_host relay_backlog open_channels backlog; do
+	[ "$(st $k)" = 0 ] && ok "$k 0" || fail "$k 0: $(st $k)"
+done
+[ ! -e $D ] && ok "the driver's device and its stats are gone" ||
+	fail "the driver's device and its stats are gone: $(cat $D/stats)"
+[ "$(pins)" = 0 ] && ok "no page pinned" || fail "no page pinned: $(pins)"
 
 echo "@@ run unload"
 for m in hv_azure_blob az_blob_relay az_blob_sim; do
@@ -301,10 +468,11 @@ start_host() {
 	rm -f "$RAMFILE" "$SOCK"
 	if [ -n "${AZ_BLOB_HOST_CMD:-}" ]; then
 		# shellcheck disable=SC2086
-		$AZ_BLOB_HOST_CMD "$RAMFILE" 1024 "$SOCK" >"$W/host.out" 2>&1 &
+		$AZ_BLOB_HOST_CMD "$RAMFILE" "$RAM_MB" "$SOCK" >"$W/host.out" 2>&1 &
 	else
-		"$W/host/az_blob_host" --ram-file "$RAMFILE" --ram-size 1G \
-			--socket "$SOCK" >"$W/host.out" 2>&1 &
+		# -v: a line per request, the refused ones with their reason
+		"$W/host/az_blob_host" --ram-file "$RAMFILE" --ram-size "${RAM_MB}M" \
+			--socket "$SOCK" -v >"$W/host.out" 2>&1 &
 	fi
 	host_pid=$!
 	# It says "ready" once the socket listens (the fake one says nothing).
@@ -322,6 +490,8 @@ start_host() {
 stop_host() {
 	log "stopping the host ($STOP)"
 	case "$STOP" in
+	# It cannot clean up: cleanup() removes its RAM file and socket.
+	kill) kill -KILL "$host_pid" ;;
 	term) kill -TERM "$host_pid" ;;
 	stop) kill -STOP "$host_pid" ;;
 	esac
@@ -332,8 +502,8 @@ run_guest() {
 	: >"$logf"
 	t0=$(date +%s)
 	setpriv --pdeathsig KILL qemu-system-x86_64 \
-		-machine q35,accel=tcg,memory-backend=ram -cpu max -smp 2 -m 1G \
-		-object memory-backend-file,id=ram,size=1G,mem-path="$RAMFILE",share=on \
+		-machine q35,accel=tcg,memory-backend=ram -cpu max -smp 2 -m "${RAM_MB}M" \
+		-object memory-backend-file,id=ram,"size=${RAM_MB}M,mem-path=$RAMFILE,share=on" \
 		-chardev socket,path="$SOCK",id=ivsh \
 		-device ivshmem-doorbell,chardev=ivsh,vectors=1 \
 		-nodefaults -no-reboot -display none -serial "file:$logf" \
@@ -361,7 +531,7 @@ run_guest() {
 # ------------------------------------------------------------------ verdict
 
 verdict() {
-	local logf=$W/guest.log.txt passed failed bad
+	local logf=$W/guest.log.txt passed failed bad want got
 	grep -E '^(@@ run |ok |FAIL |skip |# )' "$logf"
 	passed=$(grep -c '^ok ' "$logf")
 	failed=$(grep -c '^FAIL ' "$logf")
@@ -372,6 +542,31 @@ verdict() {
 	if [ -n "$bad" ]; then
 		printf 'FAIL kernel log free of warnings:\n%s\n' "$bad"
 		failed=$((failed + 1))
+	fi
+	# The host's side, also appended to the guest log for check.sh.
+	echo "@@ run host (outside the guest)" >>"$logf"
+	# Nothing the guest sent (malformed packets included) broke the relay.
+	if grep -q 'broke the relay' "$W/host.out"; then
+		printf 'FAIL host served to the end: %s\n' "$(grep 'broke the relay' "$W/host.out")" |
+			tee -a "$logf"
+		failed=$((failed + 1))
+	else
+		echo "ok host served to the end" | tee -a "$logf"
+		passed=$((passed + 1))
+	fi
+	# The packets the host refused, for the reasons the guest expects.
+	if [ -z "${AZ_BLOB_HOST_CMD:-}" ] && grep -q '^# refused: ' "$logf"; then
+		want=$(sed -n 's/^# refused: //p' "$logf")
+		got=$(sed -n 's/.* refused: \(.*\) -> status .*/\1/p' "$W/host.out")
+		if [ "$want" = "$got" ]; then
+			echo "ok the host refused each malformed packet for its reason ($(grep -c '^# refused: ' "$logf"))" |
+				tee -a "$logf"
+			passed=$((passed + 1))
+		else
+			echo "FAIL the host refused each malformed packet for its reason: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')" |
+				tee -a "$logf"
+			failed=$((failed + 1))
+		fi
 	fi
 	log "host output: $W/host.out; guest log: $logf"
 	printf '%d passed, %d failed\n' "$passed" "$failed"
