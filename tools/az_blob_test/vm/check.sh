@@ -565,6 +565,25 @@ host_vsp_tests() {
 	fi
 }
 
+# The userspace library (unit tests; the functional suite over REST, the
+# driver transport through the host VSP's Blob service, and HTTPS, against
+# Azurite, with the Azure SDK checking every blob) and the CLI.
+lib_tests() {
+	local d logf rc
+	for d in lib tools/azblob; do
+		logf=$WORK/$(basename "$d")-check.log
+		bg make -C "$TOP/$d" check >"$logf" 2>&1
+		rc=$?
+		grep -E '^# .*[0-9]+ passed' "$logf" | sed "s|^|   $d: |"
+		if [ $rc -eq 0 ]; then
+			pass "$d: make check"
+		else
+			fail "$d: make check" "exit $rc; see $logf"
+			grep -E '^(FAIL|not ok)|error:' "$logf" | head -n 10 | sed 's/^/    /'
+		fi
+	done
+}
+
 # The host VSP outside the guest (tools/az_blob_host), reached through the
 # relay personality and QEMU's ivshmem-doorbell: the test tool's suites
 # against it, a channel close and the host going away (relay-smoke.sh);
@@ -640,6 +659,7 @@ main() {
 
 	phase "test tool" build_tools
 	[ "$MODE" = check ] && phase "host VSP: its own tests (ASan, UBSan, Azurite)" host_vsp_tests
+	[ "$MODE" = check ] && phase "libazblob and azblob: their tests (ASan, UBSan, Azurite)" lib_tests
 	for t in "${targets[@]}"; do
 		read -r name image kdir kind <<<"$t"
 		phase "guest $name ($kind): build and run" guest "$name" "$image" "$kdir" "$kind"

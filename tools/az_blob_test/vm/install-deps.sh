@@ -10,7 +10,8 @@ PKGS="build-essential bc bison flex cpio kmod xz-utils zstd libelf-dev
 libssl-dev sparse qemu-system-x86 busybox-static linux-image-amd64
 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-source-6.12 gcc-multilib python3 dkms
-python3-sphinx python3-yaml groff-base"
+python3-sphinx python3-yaml groff-base libcurl4-openssl-dev libexpat1-dev
+pkg-config openssl util-linux"
 
 # Azurite and the Azure SDK (tools/az_blob_host/node, pinned by its
 # package-lock.json) run on node; machines of this kind come with node 20
