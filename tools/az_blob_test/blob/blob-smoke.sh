@@ -8,7 +8,9 @@
 # network. In the guest, az_blob_blob: its suite through the driver (and
 # over TCP), the SDK's fixtures verified through the driver, uploads through
 # the driver that the SDK then verifies, and the same bench through the
-# driver and over the guest's own TCP stack to the same Azurite.
+# driver and over the guest's own TCP stack to the same Azurite. Then
+# libazblob (lib/) through the driver: its functional suite and the azblob
+# CLI, the blobs they wrote read back by the SDK here (check-manifest.js).
 #
 #   tools/az_blob_test/blob/blob-smoke.sh
 #   BLOB_DEMO=1 tools/az_blob_test/blob/blob-smoke.sh      (make demo)
@@ -29,6 +31,8 @@
 #   BLOB_BENCH_SIZE=N      bench bytes each way (default 64M)
 #   BLOB_BENCH_REPEAT=N    bench runs each way, median reported (default 1)
 #   BLOB_SUITE_TCP=0       skip the suite over TCP
+#   BLOB_FUNC_BIG_MIB=N    libazblob's big streamed transfer in the guest,
+#                          MiB (default 300)
 #   BLOB_NET=tap|user      the guest's network for the TCP baseline: a tap
 #                          device in a network namespace of its own, where
 #                          Azurite, the host and QEMU run (Azurite reached
@@ -62,6 +66,8 @@ if [ -z "${KVER:-}" ]; then
 	[ -n "${KVER:-}" ] && export KVER
 fi
 BENCH_SIZE=${BLOB_BENCH_SIZE:-64M}
+FUNC_BIG_MIB=${BLOB_FUNC_BIG_MIB:-300}
+AZURITE_KEY=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==
 BENCH_REPEAT=${BLOB_BENCH_REPEAT:-1}
 SUITE_TCP=${BLOB_SUITE_TCP:-1}
 NET=${BLOB_NET:-}
@@ -112,6 +118,17 @@ build_blob() {
 	if grep -E 'warning:|error:' "$W/blob.log"; then
 		die "az_blob_blob: build diagnostics above"
 	fi
+}
+
+# libazblob's functional suite and the azblob CLI for the guest: static,
+# driver transport only (make -C lib guest, make -C tools/azblob guest).
+build_libazblob() {
+	if ! make -C "$TOP/tools/azblob" -s O="$W/bin" LIBOUT="$W/lib" guest \
+		>"$W/libazblob.log" 2>&1 || [ ! -x "$W/lib/functional-guest" ]; then
+		tail -n 20 "$W/libazblob.log"
+		die "libazblob guest build failed"
+	fi
+	cp "$W/lib/functional-guest" "$W/bin/"
 }
 
 # The guest's network: QEMU's user network (slirp), where 10.0.2.2 is this
@@ -205,6 +222,7 @@ make_initrd() {
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp} "$mods/extra"
 	cp /bin/busybox "$W/bin/az_blob_blob" "$root/bin/"
+	[ "$DEMO" = 1 ] || cp "$W/bin/functional-guest" "$W/bin/azblob-guest" "$root/bin/"
 	cp "$b/az_blob_sim.ko" "$b/az_blob_relay.ko" "$W/drv/hv_azure_blob.ko" \
 		"$mods/extra/"
 	if [ "$DEMO" = 1 ]; then
@@ -232,6 +250,11 @@ make_initrd() {
 	printf 'TCP=%s:%s\nGUEST_ADDR=%s\nGUEST_GW=%s\nBENCH_SIZE=%s\nBENCH_REPEAT=%s\nSUITE_TCP=%s\nNET=%s\n' \
 		"$GUEST_GW" "$PORT" "$GUEST_ADDR" "$GUEST_GW" "$BENCH_BYTES" \
 		"$BENCH_REPEAT" "$SUITE_TCP" "$NET" >"$root/blob-env"
+	# libazblob's account: the emulator's, at the endpoint the host serves
+	# (the driver transport signs for it; the host sends it on).
+	printf "AZ_CS='%s'\nFUNC_BIG_MIB=%s\n" \
+		"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZURITE_KEY;BlobEndpoint=$ENDPOINT/devstoreaccount1" \
+		"$FUNC_BIG_MIB" >>"$root/blob-env"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
 }
 
@@ -421,6 +444,7 @@ BENCH_BYTES=$(numfmt --from=iec "$BENCH_SIZE") || die "BLOB_BENCH_SIZE=$BENCH_SI
 BENCH_SEED=64
 build
 build_blob
+build_libazblob
 setup_net
 start_azurite
 start_host
@@ -431,6 +455,11 @@ make_initrd
 log "booting $KVER"
 run_guest
 "${NSX[@]}" "$HERE/host-post.sh" "$ENDPOINT" "$W/post" >"$W/host-post.out" 2>&1
+# The SDK checks the guest's libazblob and azblob runs wrote down (between
+# "@@ manifest" and "@@ end manifest" in its log).
+sed -n '/^@@ manifest$/,/^@@ end manifest$/{/^@@/d;p}' "$W/guest.log.raw" >"$W/manifest"
+"${NSX[@]}" node "$TOP/lib/tests/check-manifest.js" "$ENDPOINT" "$W/manifest" \
+	>"$W/libazblob-sdk.out" 2>&1
 
 # One log for relay-smoke.sh's verdict: host-pre, the guest, host-post.
 {
@@ -439,6 +468,8 @@ run_guest
 	cat "$W/guest.log.raw"
 	echo "@@ run host-post"
 	cat "$W/host-post.out"
+	echo "@@ run libazblob-sdk"
+	cat "$W/libazblob-sdk.out"
 } >"$W/guest.log.txt"
 verdict
 rc=$?

@@ -11,7 +11,9 @@
 # /blob-env (from blob-smoke.sh) sets TCP (HOST:PORT of Azurite as the
 # guest reaches it), GUEST_ADDR and GUEST_GW (eth0), BENCH_SIZE, BENCH_REPEAT, SUITE_TCP (1: the suite
 # over TCP too); /fixtures and /uploads are "CONTAINER/BLOB SIZE SEED"
-# lists; /bench-blobs the two bench blobs ("driver" and "tcp" lines).
+# lists; /bench-blobs the two bench blobs ("driver" and "tcp" lines);
+# AZ_CS the connection string for libazblob (functional-guest, azblob-guest:
+# the driver transport, no network) and FUNC_BIG_MIB its big transfer.
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -112,6 +114,107 @@ grep -q "sha256 $sha" /tmp/get.out && echo "ok its SHA-256 as sha256sum says" ||
 	echo "FAIL its SHA-256 as sha256sum says: $sha"
 az_blob_blob ls "$f"
 az_blob_blob rm "$f/files/az_blob_blob"
+
+echo "@@ run libazblob"
+# libazblob's functional suite (lib/tests/functional.c) with the driver
+# transport: "ok N name (T s)" -> "ok libazblob: name (T s)", "not ok N
+# name" -> FAIL, "skip N name: why" -> skip. No node here: the SDK checks
+# go to a manifest, printed below for the host (check-manifest.js), and
+# the blobs are kept for it.
+if [ -x /bin/functional-guest ]; then
+	t0=$(date +%s)
+	AZBLOB_TRANSPORT=driver AZBLOB_TEST_KEEP=1 \
+	AZBLOB_TEST_MANIFEST=/tmp/manifest AZBLOB_TEST_BIG_MIB="$FUNC_BIG_MIB" \
+	AZBLOB_TEST_CONNECTION_STRING="$AZ_CS" functional-guest >/tmp/func.out 2>&1
+	rc=$?
+	sed -e 's/^ok [0-9]* /ok libazblob: /' \
+	    -e 's/^not ok [0-9]* /FAIL libazblob: /' \
+	    -e 's/^not ok: /FAIL libazblob: /' \
+	    -e 's/^skip [0-9]* /skip libazblob: /' \
+	    -e 's/^Bail out! /FAIL libazblob bail out: /' \
+	    -e '/^\(ok\|FAIL\|skip\|#\) /!s/^/# /' /tmp/func.out
+	echo "# libazblob: functional-guest exit $rc in $(($(date +%s) - t0)) s (big transfer $FUNC_BIG_MIB MiB)"
+	[ $rc = 0 ] && echo "ok libazblob functional-guest exit 0" ||
+		echo "FAIL libazblob functional-guest exit 0: exit $rc"
+	[ -s /tmp/manifest ] && echo "ok libazblob manifest written ($(wc -l </tmp/manifest) blobs)" ||
+		echo "FAIL libazblob manifest written: empty"
+	echo "@@ manifest"
+	cat /tmp/manifest 2>/dev/null
+	# Its "deletes" case (func_big.c) removes sizes/mem-1 after its SDK
+	# line was written: the SDK is to find it gone.
+	c=$(sed -n 's/^# functional: .* container \([^ ,]*\).*/\1/p' /tmp/func.out)
+	[ -n "$c" ] && grep -q "^ok [0-9]* deletes" /tmp/func.out &&
+		echo "absent $c sizes/mem-1"
+	echo "@@ end manifest"
+else
+	echo "skip libazblob: no functional-guest in the initramfs"
+fi
+
+echo "@@ run azblob"
+# The CLI through the driver: a tree up (cp -r), back down, diff -r; ls,
+# stat, cat, rm. What stays (cli-tree/tree/...) goes to the manifest too,
+# for the SDK on the host.
+az() { azblob-guest --transport driver --connection-string="$AZ_CS" -q "$@"; }
+chk() {
+	name=$1
+	shift
+	if "$@" >/tmp/chk.out 2>&1; then
+		echo "ok azblob $name"
+	else
+		echo "FAIL azblob $name: $(tail -n 3 /tmp/chk.out | tr '\n' ' ')"
+	fi
+}
+if [ -x /bin/azblob-guest ]; then
+	T=/tmp/tree
+	mkdir -p $T/a/b/c $T/d
+	: >$T/empty
+	printf x >$T/a/one
+	printf 'hello from the guest\n' >$T/a/b/hello.txt
+	dd if=/dev/urandom of=$T/a/b/c/big bs=1048576 count=5 2>/dev/null
+	dd if=/dev/urandom of=$T/d/odd bs=65537 count=3 2>/dev/null
+	chk "mb az://cli-tree" az mb az://cli-tree
+	chk "cp -r tree up" az cp -r $T az://cli-tree/tree
+	chk "cp -r tree back" az cp -r az://cli-tree/tree /tmp/back
+	chk "diff -r the tree came back the same" diff -r $T /tmp/back
+	n=$(az ls -r az://cli-tree/tree | wc -l)
+	[ "$n" = 5 ] && echo "ok azblob ls -r lists 5 blobs" ||
+		echo "FAIL azblob ls -r lists 5 blobs: $n ($(az ls -r az://cli-tree/tree | tr '\n' ' '))"
+	l=$(az ls az://cli-tree/tree/ | tr -s ' \n' '  ')
+	case "$l" in
+	*tree/a/*tree/d/*tree/empty*) echo "ok azblob ls one level: $l" ;;
+	*) echo "FAIL azblob ls one level: $l" ;;
+	esac
+	sz=$(az stat az://cli-tree/tree/a/b/c/big | sed -n 's/^size: *//p')
+	[ "$sz" = 5242880 ] && echo "ok azblob stat size 5242880" ||
+		echo "FAIL azblob stat size 5242880: $sz"
+	sz=$(az stat az://cli-tree/tree/empty | sed -n 's/^size: *//p')
+	[ "$sz" = 0 ] && echo "ok azblob stat size 0" || echo "FAIL azblob stat size 0: $sz"
+	[ "$(az cat az://cli-tree/tree/a/b/hello.txt)" = "hello from the guest" ] &&
+		echo "ok azblob cat" || echo "FAIL azblob cat: $(az cat az://cli-tree/tree/a/b/hello.txt 2>&1)"
+	az cat az://cli-tree/tree/a/b/c/big | cmp - $T/a/b/c/big &&
+		echo "ok azblob cat 5 MiB = the file" || echo "FAIL azblob cat 5 MiB = the file: cmp"
+	az cp -r $T az://cli-tree/gone >/dev/null 2>&1
+	chk "rm one blob" az rm az://cli-tree/gone/a/one
+	az stat az://cli-tree/gone/a/one >/dev/null 2>&1 &&
+		echo "FAIL azblob stat after rm fails: it succeeds" ||
+		echo "ok azblob stat after rm fails"
+	chk "rm -r" az rm -r az://cli-tree/gone
+	n=$(az ls -r az://cli-tree/gone | wc -l)
+	[ "$n" = 0 ] && echo "ok azblob ls -r after rm -r: empty" ||
+		echo "FAIL azblob ls -r after rm -r: empty: $n blobs"
+	az cat az://cli-tree/nonexistent >/dev/null 2>&1 &&
+		echo "FAIL azblob cat of a missing blob fails: it succeeds" ||
+		echo "ok azblob cat of a missing blob fails"
+	echo "@@ manifest"
+	(cd $T && find . -type f | sed 's|^\./||' | while read -r f; do
+		echo "sha256 cli-tree tree/$f $(wc -c <"$f") $(sha256sum "$f" | cut -d' ' -f1)"
+		echo "absent cli-tree gone/$f"
+	done)
+	echo "@@ end manifest"
+	rm -rf $T /tmp/back
+else
+	echo "skip azblob: no azblob-guest in the initramfs"
+fi
 
 echo "@@ run bench"
 echo "# $BENCH_SIZE bytes, $BENCH_REPEAT time(s) each way; MB/s = 10^6 bytes/s"
