@@ -36,8 +36,9 @@ BLOBT_HDRS := $(addprefix $(BLOBT_DIR)/,blob_service.h http.h json.h crc64.h \
 # The guest library's side, a scripted server, the cases; and the core's
 # buffer access (az_host_buf_*()).
 BLOBT_TEST_SRCS := $(addprefix $(BLOBT_DIR)/tests/,blob_test.c \
+	blob_test_format.c blob_test_http.c blob_test_azurite.c \
 	blob_client.c blob_fakesrv.c) $(BLOBT_DIR)/buf.c
-BLOBT_TEST_HDRS := $(addprefix $(BLOBT_DIR)/tests/,blob_client.h \
+BLOBT_TEST_HDRS := $(addprefix $(BLOBT_DIR)/tests/,blob_test.h blob_client.h \
 	blob_fakesrv.h)
 BLOBT_DEPS := $(BLOBT_SRCS) $(BLOBT_HDRS) $(BLOBT_TEST_SRCS) $(BLOBT_TEST_HDRS)
 
