@@ -31,10 +31,10 @@ static int az_buf_range_ok(const struct az_host_buf *buf, size_t off,
 	return off <= buf->len && len <= buf->len - off;
 }
 
-int az_host_buf_read(const struct az_host_buf *buf, size_t off, void *dst,
-		     size_t len)
+/* Copy @len bytes between @buf at @off and @mem, in the direction @to_buf. */
+static int az_buf_copy(const struct az_host_buf *buf, size_t off,
+		       unsigned char *mem, size_t len, int to_buf)
 {
-	unsigned char *d = dst;
 	unsigned int i;
 	size_t in;
 
@@ -45,40 +45,32 @@ int az_host_buf_read(const struct az_host_buf *buf, size_t off, void *dst,
 	if (az_buf_seek(buf, off, &i, &in))
 		return -1;
 	for (; len && i < buf->iovcnt; i++, in = 0) {
+		unsigned char *g = (unsigned char *)buf->iov[i].iov_base + in;
 		size_t n = buf->iov[i].iov_len - in;
 
 		if (n > len)
 			n = len;
-		memcpy(d, (const unsigned char *)buf->iov[i].iov_base + in, n);
-		d += n;
+		if (to_buf)
+			memcpy(g, mem, n);
+		else
+			memcpy(mem, g, n);
+		mem += n;
 		len -= n;
 	}
 	return len ? -1 : 0;
 }
 
+int az_host_buf_read(const struct az_host_buf *buf, size_t off, void *dst,
+		     size_t len)
+{
+	return az_buf_copy(buf, off, dst, len, 0);
+}
+
 int az_host_buf_write(const struct az_host_buf *buf, size_t off,
 		      const void *src, size_t len)
 {
-	const unsigned char *s = src;
-	unsigned int i;
-	size_t in;
-
-	if (!az_buf_range_ok(buf, off, len))
-		return -1;
-	if (!len)
-		return 0;
-	if (az_buf_seek(buf, off, &i, &in))
-		return -1;
-	for (; len && i < buf->iovcnt; i++, in = 0) {
-		size_t n = buf->iov[i].iov_len - in;
-
-		if (n > len)
-			n = len;
-		memcpy((unsigned char *)buf->iov[i].iov_base + in, s, n);
-		s += n;
-		len -= n;
-	}
-	return len ? -1 : 0;
+	/* Only read from, whatever the cast says. */
+	return az_buf_copy(buf, off, (unsigned char *)src, len, 1);
 }
 
 int az_host_buf_slice(const struct az_host_buf *buf, size_t off, size_t len,
