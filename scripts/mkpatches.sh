@@ -155,7 +155,7 @@ EOF
 cat >>drivers/hv/Makefile <<'EOF'
 obj-$(CONFIG_HYPERV_AZURE_BLOB)	+= hv_azure_blob.o
 hv_azure_blob-y			:= hv_azure_blob_main.o hv_azure_blob_request.o \
-				   hv_azure_blob_channel.o
+				   hv_azure_blob_channel.o hv_azure_blob_uring.o
 hv_azure_blob-$(CONFIG_HYPERV_AZURE_BLOB_KUNIT_TEST) += hv_azure_blob_test.o
 EOF
 maintain drivers/hv/hv_azure_blob.h drivers/hv/hv_azure_blob_*.c

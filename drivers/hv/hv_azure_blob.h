@@ -12,6 +12,7 @@
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/miscdevice.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -38,6 +39,8 @@
 #define AZ_BLOB_DRAIN_MS	10000
 /* Time the channel callback may run before it yields (as storvsc's). */
 #define AZ_BLOB_CALLBACK_MS	2
+/* How often the deadlines of asynchronous requests are looked at. */
+#define AZ_BLOB_WATCHDOG_MS	1000
 
 /*
  * What one user (uid) may have in flight on one device: a quarter of the
@@ -134,6 +137,10 @@ enum az_blob_state {
  * @bad_packet: Completions that were malformed (completed with -EIO).
  * @not_completion: Packets of another type than a completion, dropped.
  * @ring_full: Sends that found the ring or the requestor full.
+ * @cancelled: Asynchronous requests whose CQE io_uring's cancellation posted
+ *             while the host still held them.
+ * @overdue: Asynchronous requests the host held past their deadline.
+ * @resets: Channel resets because of overdue requests.
  */
 struct az_blob_stats {
 	atomic64_t submitted;
@@ -144,6 +151,9 @@ struct az_blob_stats {
 	atomic64_t bad_packet;
 	atomic64_t not_completion;
 	atomic64_t ring_full;
+	atomic64_t cancelled;
+	atomic64_t overdue;
+	atomic64_t resets;
 };
 
 /**
@@ -202,9 +212,12 @@ struct az_blob_ids {
  * @misc: /dev/azure_blob or /dev/azure_blob<index>.
  * @index: Allocated from az_blob_ida; names the misc device.
  * @name: The misc device's name.
- * @lock: Protects @state, @pending, @nr_pending, @senders, @send_stalled
- *        and @users, and is held across every send so that remove and
- *        suspend can close the channel after it.
+ * @lock: Protects @state, @pending, @nr_pending, @senders, @send_stalled,
+ *        @users and the completion state of asynchronous requests, and is
+ *        held across every send so that remove and suspend can close the
+ *        channel after it.
+ * @state_mutex: Serializes what closes and opens the channel: remove,
+ *               suspend, resume and @reset_work.
  * @state: enum az_blob_state; written under @lock, read locklessly as a hint.
  * @channel_open: The channel is open (probe or resume succeeded).
  * @pending: Requests the host owns.
@@ -221,7 +234,11 @@ struct az_blob_ids {
  * @user_wq: Woken when a request is given back.
  * @free_list: Requests released in softirq context, to be freed by @free_work.
  * @free_work: Unpins and frees @free_list in process context.
+ * @watchdog: Looks for asynchronous requests past their deadline while
+ *            any are pending.
+ * @reset_work: Closes and reopens the channel once one is overdue.
  * @pinned_pages: Pages pinned by requests of this device right now.
+ * @fixed_pages: Pages of registered buffers referenced by requests now.
  * @stats: Counters.
  * @debugfs: This device's directory in debugfs.
  * @ids: Transaction ids of the requests the host holds.
@@ -234,6 +251,7 @@ struct az_blob_device {
 	char name[24];
 
 	spinlock_t lock;	/* see @lock above */
+	struct mutex state_mutex;	/* see @state_mutex above */
 	enum az_blob_state state;
 	bool channel_open;
 	struct list_head pending;
@@ -251,7 +269,11 @@ struct az_blob_device {
 	struct llist_head free_list;
 	struct work_struct free_work;
 
+	struct delayed_work watchdog;
+	struct work_struct reset_work;
+
 	atomic_long_t pinned_pages;
+	atomic_long_t fixed_pages;
 	struct az_blob_stats stats;
 	struct dentry *debugfs;
 	struct az_blob_ids *ids;
@@ -265,7 +287,7 @@ struct az_blob_device {
  * @first_page: Index of its first page in &az_blob_request.pages.
  * @nr_pages: Pages (PAGE_SIZE) it spans.
  * @nr_hv_pages: Host pages (HV_HYP_PAGE_SIZE) it spans.
- * @nr_pinned: Pages pinned so far.
+ * @nr_pinned: Pages pinned (or, of a registered buffer, referenced) so far.
  */
 struct az_blob_span {
 	u64 addr;
@@ -278,6 +300,7 @@ struct az_blob_span {
 };
 
 struct az_blob_request;
+struct io_uring_cmd;
 /*
  * Called with the device lock held when the host gives a request back.
  * Returns true to take over the host's reference (so that the last one is
@@ -299,6 +322,18 @@ typedef bool (*az_blob_complete_t)(struct az_blob_request *req);
  * @abandoned: The submitter stopped waiting; protected by the device lock.
  * @sent: Its packet may have reached the host, which may have written the
  *        writable buffers: they are dirtied when unpinned.
+ * @fixed: Its pages are in an io_uring registered buffer: the request holds
+ *         page references, not pins.
+ * @async: Submitted through io_uring.
+ * @cmd: The io_uring command of an asynchronous request until its CQE is
+ *       posted; NULL for the ioctl.
+ * @deadline: When the host must have given an asynchronous request back.
+ * @armed: The issue of the command is over (it may be cancelled from now).
+ * @ready: The host gave the request back; @error and the rest are set.
+ * @posted: Somebody took the job of posting the CQE; only one ever does.
+ * @overdue: The host held it past @deadline; it ends with -ETIMEDOUT.
+ *
+ * @armed, @ready, @posted and @overdue are protected by the device lock.
  * @error: 0, -EIO for a malformed completion, or the error of the closing
  *         of the channel (-ENODEV removed, -EAGAIN suspended).
  * @status: The host's status.
@@ -319,6 +354,15 @@ struct az_blob_request {
 	struct completion done;
 	bool abandoned;
 	bool sent;
+	bool fixed;
+
+	bool async;
+	struct io_uring_cmd *cmd;
+	unsigned long deadline;
+	bool armed;
+	bool ready;
+	bool posted;
+	bool overdue;
 
 	int error;
 	u32 status;
@@ -375,7 +419,7 @@ bool az_blob_user_charge(struct az_blob_device *dev,
 			 struct az_blob_user *user,
 			 struct az_blob_request *req);
 int az_blob_admit(struct az_blob_device *dev,
-		  struct az_blob_request *req);
+		  struct az_blob_request *req, bool nowait);
 void az_blob_unadmit(struct az_blob_device *dev,
 		     struct az_blob_request *req);
 
@@ -384,7 +428,8 @@ struct az_blob_ids *az_blob_ids_alloc(void);
 void az_blob_ids_reset(struct az_blob_ids *ids);
 u64 az_blob_ids_get(struct az_blob_ids *ids, u64 addr);
 u64 az_blob_ids_put(struct az_blob_ids *ids, u64 id);
-int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req);
+int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
+		 bool nowait);
 bool az_blob_abandon(struct az_blob_device *dev,
 		     struct az_blob_request *req);
 void az_blob_give_back(struct az_blob_device *dev,
@@ -397,6 +442,13 @@ void az_blob_fail_pending(struct az_blob_device *dev, int error);
 int az_blob_connect(struct az_blob_device *dev);
 void az_blob_disconnect(struct az_blob_device *dev);
 void az_blob_quiesce(struct az_blob_device *dev,
-		     enum az_blob_state state, int error);
+		     enum az_blob_state state, int error, bool drain);
+
+/* hv_azure_blob_uring.c */
+int az_blob_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+void az_blob_watch(struct az_blob_device *dev);
+void az_blob_watchdog(struct work_struct *work);
+void az_blob_reset_work(struct work_struct *work);
+int az_blob_reopen(struct az_blob_device *dev);
 
 #endif /* _HV_AZURE_BLOB_H */

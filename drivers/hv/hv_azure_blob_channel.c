@@ -185,12 +185,15 @@ static bool az_blob_send_turn(struct az_blob_device *dev,
  * callback, which runs on that signal as on completions. After
  * %AZ_BLOB_SEND_WAIT_MS without either it gives up with -EBUSY, and so
  * does every sender after it whose packet does not fit at its turn, until
- * the host makes progress again.
+ * the host makes progress again. With @nowait it never waits: a sender that
+ * would wait returns -EAGAIN instead.
  *
  * Return: 0, -ENODEV or -EAGAIN if the device is gone or suspended, -EBUSY
- * if the ring stayed full, -EINTR on a fatal signal, -ENOMEM.
+ * if the ring stayed full, -EINTR on a fatal signal, -ENOMEM, -EAGAIN if
+ * @nowait and the sender would have had to wait.
  */
-int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
+int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
+		 bool nowait)
 {
 	struct vmbus_packet_mpb_array *desc;
 	bool asked = false;
@@ -216,6 +219,10 @@ int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 		if (ret)
 			break;
 		if (!az_blob_first_sender(dev, &me)) {
+			if (nowait) {
+				ret = -EAGAIN;
+				break;
+			}
 			spin_unlock_bh(&dev->lock);
 			ret = wait_event_state(dev->send_wq,
 					       az_blob_send_turn(dev, &me),
@@ -230,7 +237,7 @@ int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req)
 
 		progress = READ_ONCE(dev->host_progress);
 		ret = az_blob_send_locked(dev, req, desc, desc_size);
-		if (ret != -EAGAIN)
+		if (ret != -EAGAIN || nowait)
 			break;
 		if (dev->send_stalled) {
 			ret = -EBUSY;
@@ -434,20 +441,25 @@ static void az_blob_on_channel(void *context)
 		wake_up_all(&dev->send_wq);
 }
 
-/* After vmbus_close(): the host no longer touches any request's pages. */
+/*
+ * After vmbus_close(): the host no longer touches any request's pages. A
+ * request the host held past its deadline ends with -ETIMEDOUT.
+ */
 void az_blob_fail_pending(struct az_blob_device *dev, int error)
 {
 	struct az_blob_request *req;
+	bool overdue;
 
 	for (;;) {
 		spin_lock_bh(&dev->lock);
 		req = list_first_entry_or_null(&dev->pending,
 					       struct az_blob_request, node);
+		overdue = req && req->overdue;
 		spin_unlock_bh(&dev->lock);
 		if (!req)
 			break;
 		atomic64_inc(&dev->stats.failed);
-		az_blob_give_back(dev, req, error, 0, 0);
+		az_blob_give_back(dev, req, overdue ? -ETIMEDOUT : error, 0, 0);
 	}
 	/* Releases queued by the channel callback before it was closed. */
 	flush_work(&dev->free_work);
@@ -486,14 +498,16 @@ void az_blob_disconnect(struct az_blob_device *dev)
  * @dev: The device.
  * @state: %AZ_BLOB_GONE or %AZ_BLOB_SUSPENDED.
  * @error: What the requests the host did not complete end with.
+ * @drain: Let the host complete what it holds first.
  *
- * No new request is sent after the state changes. Unless the channel was
- * rescinded, the host gets %AZ_BLOB_DRAIN_MS to complete what it holds;
- * then the channel is closed, after which the host no longer touches any
- * request's pages, and the rest fail with @error.
+ * No new request is sent after the state changes. With @drain, and unless
+ * the channel was rescinded, the host gets %AZ_BLOB_DRAIN_MS to complete
+ * what it holds; then the channel is closed, after which the host no longer
+ * touches any request's pages, and the rest fail with @error. The caller
+ * holds @dev->state_mutex.
  */
 void az_blob_quiesce(struct az_blob_device *dev,
-		     enum az_blob_state state, int error)
+		     enum az_blob_state state, int error, bool drain)
 {
 	spin_lock_bh(&dev->lock);
 	WRITE_ONCE(dev->state, state);
@@ -501,7 +515,7 @@ void az_blob_quiesce(struct az_blob_device *dev,
 	wake_up_all(&dev->send_wq);
 	wake_up_all(&dev->user_wq);
 
-	if (dev->channel_open && !dev->hdev->channel->rescind)
+	if (drain && dev->channel_open && !dev->hdev->channel->rescind)
 		wait_event_timeout(dev->drain_wq, !READ_ONCE(dev->nr_pending),
 				   msecs_to_jiffies(AZ_BLOB_DRAIN_MS));
 	az_blob_disconnect(dev);

@@ -90,11 +90,11 @@ static long az_blob_ioctl_request(struct az_blob_device *dev,
 	if (!req)
 		return -ENOMEM;
 
-	ret = az_blob_admit(dev, req);
+	ret = az_blob_admit(dev, req, false);
 	if (!ret)
 		ret = az_blob_pin(req);
 	if (!ret)
-		ret = az_blob_send(dev, req);
+		ret = az_blob_send(dev, req, false);
 	if (ret) {
 		spin_lock_bh(&dev->lock);
 		az_blob_unadmit(dev, req);
@@ -159,6 +159,7 @@ static const struct file_operations az_blob_fops = {
 	.release = az_blob_release,
 	.unlocked_ioctl = az_blob_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.uring_cmd = az_blob_uring_cmd,
 };
 
 static int az_blob_stats_show(struct seq_file *s, void *unused)
@@ -172,6 +173,7 @@ static int az_blob_stats_show(struct seq_file *s, void *unused)
 
 	seq_printf(s, "outstanding %u\n", outstanding);
 	seq_printf(s, "pinned_pages %ld\n", atomic_long_read(&dev->pinned_pages));
+	seq_printf(s, "fixed_pages %ld\n", atomic_long_read(&dev->fixed_pages));
 	seq_printf(s, "submitted %lld\n", atomic64_read(&dev->stats.submitted));
 	seq_printf(s, "completed %lld\n", atomic64_read(&dev->stats.completed));
 	seq_printf(s, "abandoned %lld\n", atomic64_read(&dev->stats.abandoned));
@@ -181,6 +183,9 @@ static int az_blob_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "not_completion %lld\n",
 		   atomic64_read(&dev->stats.not_completion));
 	seq_printf(s, "ring_full %lld\n", atomic64_read(&dev->stats.ring_full));
+	seq_printf(s, "cancelled %lld\n", atomic64_read(&dev->stats.cancelled));
+	seq_printf(s, "overdue %lld\n", atomic64_read(&dev->stats.overdue));
+	seq_printf(s, "resets %lld\n", atomic64_read(&dev->stats.resets));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(az_blob_stats);
@@ -194,6 +199,9 @@ struct az_blob_device *az_blob_device_alloc(void)
 		return NULL;
 	kref_init(&dev->kref);
 	spin_lock_init(&dev->lock);
+	mutex_init(&dev->state_mutex);
+	INIT_DELAYED_WORK(&dev->watchdog, az_blob_watchdog);
+	INIT_WORK(&dev->reset_work, az_blob_reset_work);
 	INIT_LIST_HEAD(&dev->pending);
 	init_waitqueue_head(&dev->drain_wq);
 	INIT_LIST_HEAD(&dev->senders);
@@ -278,7 +286,12 @@ static void az_blob_remove(struct hv_device *hdev)
 
 	/* Open files see -ENODEV from the state change on. */
 	misc_deregister(&dev->misc);
-	az_blob_quiesce(dev, AZ_BLOB_GONE, -ENODEV);
+	mutex_lock(&dev->state_mutex);
+	az_blob_quiesce(dev, AZ_BLOB_GONE, -ENODEV, true);
+	mutex_unlock(&dev->state_mutex);
+	/* Neither re-arms on a device that is gone. */
+	cancel_delayed_work_sync(&dev->watchdog);
+	cancel_work_sync(&dev->reset_work);
 
 	debugfs_remove(dev->debugfs);
 	ida_free(&az_blob_ida, dev->index);
@@ -293,13 +306,17 @@ static void az_blob_remove(struct hv_device *hdev)
  */
 static int az_blob_suspend(struct hv_device *hdev)
 {
-	az_blob_quiesce(hv_get_drvdata(hdev), AZ_BLOB_SUSPENDED, -EAGAIN);
+	struct az_blob_device *dev = hv_get_drvdata(hdev);
+
+	mutex_lock(&dev->state_mutex);
+	az_blob_quiesce(dev, AZ_BLOB_SUSPENDED, -EAGAIN, true);
+	mutex_unlock(&dev->state_mutex);
 	return 0;
 }
 
-static int az_blob_resume(struct hv_device *hdev)
+/* Opens the channel again after a quiesce; the caller holds state_mutex. */
+int az_blob_reopen(struct az_blob_device *dev)
 {
-	struct az_blob_device *dev = hv_get_drvdata(hdev);
 	int ret;
 
 	ret = az_blob_connect(dev);
@@ -308,7 +325,19 @@ static int az_blob_resume(struct hv_device *hdev)
 	dev->send_stalled = false;
 	spin_unlock_bh(&dev->lock);
 	if (ret)
-		dev_err(&hdev->device, "cannot reopen the channel: %d\n", ret);
+		dev_err(&dev->hdev->device, "cannot reopen the channel: %d\n",
+			ret);
+	return ret;
+}
+
+static int az_blob_resume(struct hv_device *hdev)
+{
+	struct az_blob_device *dev = hv_get_drvdata(hdev);
+	int ret;
+
+	mutex_lock(&dev->state_mutex);
+	ret = az_blob_reopen(dev);
+	mutex_unlock(&dev->state_mutex);
 	return ret;
 }
 

@@ -161,6 +161,22 @@ void az_blob_fill_range(struct az_blob_request *req, u64 *pfns)
 		cpu_to_le32(offsets[AZ_BLOB_BUF_RESPONSE]);
 }
 
+/* Page references on a registered buffer, taken by az_blob_import_fixed(). */
+static void az_blob_put_fixed(struct az_blob_request *req,
+			      struct az_blob_span *s)
+{
+	struct page **pages = &req->pages[s->first_page];
+	bool dirty = s->write && req->sent;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_pinned; i++) {
+		if (dirty)
+			set_page_dirty_lock(pages[i]);
+		put_page(pages[i]);
+	}
+	atomic_long_sub(s->nr_pinned, &req->dev->fixed_pages);
+}
+
 /* Only pages the host had and may have written are dirtied. */
 static void az_blob_unpin(struct az_blob_request *req)
 {
@@ -172,9 +188,13 @@ static void az_blob_unpin(struct az_blob_request *req)
 
 		if (!s->nr_pinned)
 			continue;
-		unpin_user_pages_dirty_lock(pages, s->nr_pinned,
-					    s->write && req->sent);
-		atomic_long_sub(s->nr_pinned, &req->dev->pinned_pages);
+		if (req->fixed) {
+			az_blob_put_fixed(req, s);
+		} else {
+			unpin_user_pages_dirty_lock(pages, s->nr_pinned,
+						    s->write && req->sent);
+			atomic_long_sub(s->nr_pinned, &req->dev->pinned_pages);
+		}
 		s->nr_pinned = 0;
 	}
 }
@@ -372,16 +392,18 @@ bool az_blob_user_charge(struct az_blob_device *dev,
  * az_blob_admit() - Charge a request to the calling user.
  * @dev: The device.
  * @req: The request, not yet pinned.
+ * @nowait: Do not wait: -EAGAIN if the request cannot be charged at once.
  *
  * Waits, killable and freezable, while the user's own requests in flight
  * reach %AZ_BLOB_USER_MAX_REQUESTS or %AZ_BLOB_USER_MAX_PAGES; a single
  * request is always admitted when the user has none in flight.
  *
  * Return: 0, -ENOMEM, -EINTR on a fatal signal, -ENODEV or -EAGAIN if the
- * device went away or was suspended meanwhile.
+ * device went away or was suspended meanwhile, -EAGAIN if @nowait and the
+ * request would have to wait.
  */
 int az_blob_admit(struct az_blob_device *dev,
-		  struct az_blob_request *req)
+		  struct az_blob_request *req, bool nowait)
 {
 	struct az_blob_user *user, *spare;
 	kuid_t uid = current_uid();
@@ -403,14 +425,16 @@ int az_blob_admit(struct az_blob_device *dev,
 	spin_unlock_bh(&dev->lock);
 	kfree(spare);
 
-	ret = wait_event_state(dev->user_wq,
-			       az_blob_user_charge(dev, user, req),
-			       (TASK_KILLABLE | TASK_FREEZABLE));
+	if (nowait)
+		ret = az_blob_user_charge(dev, user, req) ? 0 : -EAGAIN;
+	else
+		ret = wait_event_state(dev->user_wq,
+				       az_blob_user_charge(dev, user, req),
+				       (TASK_KILLABLE | TASK_FREEZABLE)) ?
+			-EINTR : 0;
 
 	spin_lock_bh(&dev->lock);
-	if (ret)
-		ret = -EINTR;
-	else if (!req->user)
+	if (!ret && !req->user)
 		ret = az_blob_state_errno(dev);
 	/* A charged request takes over the waiter's reference. */
 	if (!req->user)

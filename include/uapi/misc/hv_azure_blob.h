@@ -138,4 +138,73 @@ struct az_blob_request_sync {
 #define IOCTL_AZ_BLOB_DRIVER_USER_REQUEST \
 	_IOWR(AZ_BLOB_MAGIC_NUMBER, 0xf0, struct az_blob_request_sync)
 
+/**
+ * AZ_BLOB_URING_CMD_REQUEST - &io_uring_sqe.cmd_op of an asynchronous request.
+ *
+ * Submitted with ``IORING_OP_URING_CMD`` on an fd of /dev/azure_blob, on a
+ * ring set up with ``IORING_SETUP_SQE128`` and ``IORING_SETUP_CQE32`` and
+ * without ``IORING_SETUP_IOPOLL``. The 80-byte command area of the SQE
+ * (``sqe->cmd``) holds a &struct az_blob_request_sync; its @response member
+ * is ignored. The driver copies the command area once when the SQE is
+ * issued: the caller may reuse the SQE at once, but the three buffers
+ * belong to the host until the CQE is posted.
+ *
+ * The same checks as for %IOCTL_AZ_BLOB_DRIVER_USER_REQUEST apply, plus one:
+ * &az_blob_request_sync.timeout must be 1 to %AZ_BLOB_URING_MAX_TIMEOUT, so
+ * that the host ends every command before io_uring gives up waiting for it
+ * when the ring is torn down.
+ *
+ * ``sqe->uring_cmd_flags`` may hold ``IORING_URING_CMD_FIXED``: the three
+ * buffers must then all lie inside the registered buffer ``sqe->buf_index``,
+ * and the driver takes page references instead of pinning them again.
+ * Read-only memory cannot be registered; a read-only request buffer goes
+ * without the flag.
+ *
+ * The CQE: ``res`` is 0 when the host completed the request, else a
+ * negative errno: those of the ioctl, and
+ *
+ * * ``EOPNOTSUPP`` - the ring lacks SQE128 or CQE32, or is an IOPOLL ring.
+ * * ``EINVAL`` - ``sqe->uring_cmd_flags`` has an unknown bit, or the timeout
+ *   is out of range.
+ * * ``ECANCELED`` - the ring was torn down (or its task called exec) while
+ *   the host held the request; the buffers stay pinned until the host is
+ *   done with them.
+ * * ``ETIMEDOUT`` - the host kept the request %AZ_BLOB_URING_GRACE_MS past
+ *   its timeout; the driver reset the channel, after which the host no
+ *   longer touches the buffers. Other requests the host held then end with
+ *   ``EAGAIN``.
+ *
+ * When ``res`` is 0, ``big_cqe[0]`` holds the host's status in its low 32
+ * bits and the length of the response it wrote in its high 32 bits: see
+ * AZ_BLOB_CQE_STATUS() and AZ_BLOB_CQE_RESPONSE_LEN().
+ *
+ * Never valid as an ioctl (``ENOTTY``).
+ */
+#define AZ_BLOB_URING_CMD_REQUEST \
+	_IOWR(AZ_BLOB_MAGIC_NUMBER, 0xf1, struct az_blob_request_sync)
+
+/**
+ * AZ_BLOB_URING_MAX_TIMEOUT - Longest &az_blob_request_sync.timeout of an
+ * asynchronous request, in milliseconds (4 minutes).
+ */
+#define AZ_BLOB_URING_MAX_TIMEOUT	240000U
+
+/**
+ * AZ_BLOB_URING_GRACE_MS - How long past its timeout the driver lets the
+ * host hold an asynchronous request before it resets the channel.
+ */
+#define AZ_BLOB_URING_GRACE_MS		15000U
+
+/**
+ * AZ_BLOB_CQE_STATUS - The host's status, from ``big_cqe[0]`` of a CQE.
+ * @res2: ``big_cqe[0]``.
+ */
+#define AZ_BLOB_CQE_STATUS(res2)	((__u32)(res2))
+
+/**
+ * AZ_BLOB_CQE_RESPONSE_LEN - Response bytes, from ``big_cqe[0]`` of a CQE.
+ * @res2: ``big_cqe[0]``.
+ */
+#define AZ_BLOB_CQE_RESPONSE_LEN(res2)	((__u32)((__u64)(res2) >> 32))
+
 #endif /* _UAPI_MISC_HV_AZURE_BLOB_H */
