@@ -178,6 +178,7 @@ static bool az_blob_send_turn(struct az_blob_device *dev,
  * az_blob_send() - Hand a pinned request to the host.
  * @dev: The device.
  * @req: The request; on success the host holds a reference to it.
+ * @nowait: Return -EAGAIN instead of waiting.
  *
  * Senders queue in arrival order and only the first one sends. When the
  * ring or the host's requestor is full, it asks the host (pending_send_sz)

@@ -17,7 +17,9 @@
  * closed, and its pages stay pinned for as long. The ioctl returns only
  * after that (or on a fatal signal, when the process is going away): no
  * call hands a live caller back memory the host may still write. The host
- * enforces the caller's timeout; the driver keeps no timer of its own.
+ * enforces the caller's timeout; the ioctl keeps no timer of its own.
+ * Asynchronous requests through io_uring (hv_azure_blob_uring.c) follow
+ * the same rules, and carry a deadline past which the channel is reset.
  *
  * The host contract, for remove and suspend alike: once vmbus_close()
  * returns, the host no longer touches the pages of any request it did not

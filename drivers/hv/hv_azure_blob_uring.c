@@ -260,7 +260,7 @@ int az_blob_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 /* A command was sent: make sure its deadline is looked at. */
 void az_blob_watch(struct az_blob_device *dev)
 {
-	queue_delayed_work(system_wq, &dev->watchdog,
+	queue_delayed_work(system_dfl_wq, &dev->watchdog,
 			   msecs_to_jiffies(AZ_BLOB_WATCHDOG_MS));
 }
 
@@ -294,7 +294,7 @@ void az_blob_watchdog(struct work_struct *work)
 	spin_unlock_bh(&dev->lock);
 
 	if (overdue)
-		queue_work(system_wq, &dev->reset_work);
+		queue_work(system_dfl_wq, &dev->reset_work);
 	else if (more)
 		az_blob_watch(dev);
 }
