@@ -120,7 +120,7 @@ maintain include/uapi/misc/hv_azure_blob.h
 commit 0002-uapi.txt
 
 # 3: the driver, its KUnit tests, Kconfig, Makefile, MAINTAINERS.
-cp "$top"/drivers/hv/hv_azure_blob.h "$top"/drivers/hv/hv_azure_blob_*.c drivers/hv/
+cp "$top"/drivers/hv/hv_azure_blob*.h "$top"/drivers/hv/hv_azure_blob_*.c drivers/hv/
 python3 - drivers/hv/Kconfig "$vmbus_sym" <<'EOF'
 import sys
 p, dep = sys.argv[1], sys.argv[2]
@@ -156,9 +156,11 @@ cat >>drivers/hv/Makefile <<'EOF'
 obj-$(CONFIG_HYPERV_AZURE_BLOB)	+= hv_azure_blob.o
 hv_azure_blob-y			:= hv_azure_blob_main.o hv_azure_blob_request.o \
 				   hv_azure_blob_channel.o hv_azure_blob_uring.o
+# hv_azure_blob_trace.h, for the file that defines the tracepoints
+CFLAGS_hv_azure_blob_main.o	:= -I$(src)
 hv_azure_blob-$(CONFIG_HYPERV_AZURE_BLOB_KUNIT_TEST) += hv_azure_blob_test.o
 EOF
-maintain drivers/hv/hv_azure_blob.h drivers/hv/hv_azure_blob_*.c
+maintain drivers/hv/hv_azure_blob*.h drivers/hv/hv_azure_blob_*.c
 commit 0003-driver.txt
 
 # 4: the userspace-api document.

@@ -324,6 +324,7 @@ typedef bool (*az_blob_complete_t)(struct az_blob_request *req);
  *        writable buffers: they are dirtied when unpinned.
  * @fixed: Its pages are in an io_uring registered buffer: the request holds
  *         page references, not pins.
+ * @trans_id: Its VMBus transaction id, once sent (for the tracepoints).
  * @async: Submitted through io_uring.
  * @cmd: The io_uring command of an asynchronous request until its CQE is
  *       posted; NULL for the ioctl.
@@ -356,6 +357,7 @@ struct az_blob_request {
 	bool sent;
 	bool fixed;
 
+	u64 trans_id;
 	bool async;
 	struct io_uring_cmd *cmd;
 	unsigned long deadline;

@@ -11,6 +11,7 @@
 #include <linux/wait.h>
 
 #include "hv_azure_blob.h"
+#include "hv_azure_blob_trace.h"
 
 /* Every slot free; the generations go on, so no old id matches again. */
 void az_blob_ids_reset(struct az_blob_ids *ids)
@@ -90,8 +91,11 @@ u64 az_blob_ids_put(struct az_blob_ids *ids, u64 id)
 static u64 az_blob_next_request_id(struct vmbus_channel *chan, u64 addr)
 {
 	struct az_blob_device *dev = chan->channel_callback_context;
+	u64 id = az_blob_ids_get(dev->ids, addr);
 
-	return az_blob_ids_get(dev->ids, addr);
+	if (id != VMBUS_RQST_ERROR)
+		((struct az_blob_request *)(unsigned long)addr)->trans_id = id;
+	return id;
 }
 
 /*
@@ -143,6 +147,7 @@ static int az_blob_send_locked(struct az_blob_device *dev,
 	 */
 	if (!ret || ret == -ENODEV) {
 		atomic64_inc(&dev->stats.submitted);
+		trace_az_blob_submit(req);
 		return 0;
 	}
 
@@ -330,6 +335,7 @@ void az_blob_give_back(struct az_blob_device *dev,
 	req->error = error;
 	req->status = status;
 	req->response_len = response_len;
+	trace_az_blob_complete(req, error, false);
 	taken = req->complete(req);
 	spin_unlock_bh(&dev->lock);
 

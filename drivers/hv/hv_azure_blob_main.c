@@ -40,6 +40,9 @@
 
 #include "hv_azure_blob.h"
 
+#define CREATE_TRACE_POINTS
+#include "hv_azure_blob_trace.h"
+
 static DEFINE_IDA(az_blob_ida);
 static struct dentry *az_blob_debugfs_root;
 

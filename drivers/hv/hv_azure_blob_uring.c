@@ -27,6 +27,7 @@
 #include <linux/uio.h>
 
 #include "hv_azure_blob.h"
+#include "hv_azure_blob_trace.h"
 
 /**
  * struct az_blob_cmd_pdu - What the driver keeps in the command.
@@ -104,6 +105,7 @@ static int az_blob_cmd_cancel(struct io_uring_cmd *cmd,
 	/* Else the task work that posts is queued and io_uring runs it. */
 	if (post) {
 		atomic64_inc(&dev->stats.cancelled);
+		trace_az_blob_complete(req, -ECANCELED, true);
 		az_blob_cmd_done(req, -ECANCELED, issue_flags);
 	}
 	return 0;

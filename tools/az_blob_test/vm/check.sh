@@ -27,7 +27,10 @@
 #                          KASAN/lockdep/kmemleak breadth, not volume
 #                          (default 100000, 20000, 10, 2000)
 #   DEBUG_KERNEL=0         skip the debug kernel (and the series on its tree)
-#   INTREE=0               skip the in-tree series test on 6.12
+#   INTREE=0               no effect: the in-tree series is written for the
+#                          newest kernel and tested on its tree only (the
+#                          debug kernel's); older kernels build it out of
+#                          tree with compat/ (DKMS)
 #   OUTSIDE_HOST=0         skip the guests served by the host VSP outside
 #                          them (relay-smoke.sh, blob-smoke.sh with Azurite)
 #   OUTSIDE_TIMEOUT=S      hard bound on each of those guests (default 1200)
@@ -645,12 +648,6 @@ main() {
 		[ -n "$NEWEST_TREE" ] && phase "in-tree series on ${NEWEST_TREE##*linux-source-}" \
 			intree "${NEWEST_TREE##*linux-source-}" "$NEWEST_TREE" "$NEWEST_SPARSE" docs \
 			"$CACHE/newest/debug-build/Module.symvers"
-	fi
-	if [ "$MODE" = check ] && [ "${INTREE:-1}" = 1 ]; then
-		# Debian's 6.12 kernel is built from this source: its exports
-		# stand for vmlinux's.
-		phase "in-tree series on 6.12" intree 6.12 "$CACHE/linux-source-6.12" sparse nodocs \
-			"/lib/modules/$(newest_kernel '6.12.*+deb12-amd64')/build/Module.symvers"
 	fi
 	if [ "$MODE" = check ]; then
 		# shellcheck disable=SC2046
