@@ -246,7 +246,12 @@ int az_blob_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	}
 	az_blob_watch(dev);
 
-	/* From here on the command ends only through io_uring_cmd_done*(). */
+	/*
+	 * From here on the command ends only through io_uring_cmd_done*().
+	 * Issued from io-wq, it may be cancelled as soon as it is marked, and
+	 * the host may give the request back meanwhile: keep it alive.
+	 */
+	kref_get(&req->kref);
 	io_uring_cmd_mark_cancelable(cmd, issue_flags);
 	spin_lock_bh(&dev->lock);
 	req->armed = true;
@@ -256,6 +261,7 @@ int az_blob_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	spin_unlock_bh(&dev->lock);
 	if (post)
 		az_blob_cmd_done(req, req->error, issue_flags);
+	kref_put(&req->kref, az_blob_request_release);
 	return -EIOCBQUEUED;
 }
 
