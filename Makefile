@@ -9,6 +9,8 @@
 #                        (Azurite) and back, from a QEMU guest served by the
 #                        host VSP outside it; the Azure SDK reads them too
 #   make demo-sim        one guest against the simulated host inside it
+#   make bench           the benchmarks, written into BENCHMARKS.md (see
+#                        tools/az_blob_test/bench/bench.sh for the knobs)
 #   make dkms-install    add, build and install with DKMS for KVER
 #   make dkms-remove     remove it again from every kernel
 #   make install-udev    group azureblob may use /dev/azure_blob*
@@ -75,5 +77,9 @@ demo:
 demo-sim:
 	tools/az_blob_test/vm/check.sh --demo
 
-.PHONY: all modules sim clean check demo demo-sim dkms-add dkms-build dkms-install \
+bench:
+	@tools/az_blob_test/vm/install-deps.sh
+	tools/az_blob_test/bench/bench.sh
+
+.PHONY: all modules sim clean check demo demo-sim bench dkms-add dkms-build dkms-install \
 	dkms-remove install-udev patches

@@ -13,15 +13,28 @@
 //   sdk-pattern.js ENDPOINT verify MANIFEST   download and compare each one,
 //                                             check its size (properties and
 //                                             listing)
+//   sdk-pattern.js ENDPOINT props MANIFEST OUT  what each uploaded blob is,
+//                                             for a reader in a guest that
+//                                             has no node (libazblob's
+//                                             functional-guest): checks with
+//                                             the SDK that the service holds
+//                                             the properties put set, writes
+//                                             "sdkblob CONTAINER BLOB SIZE
+//                                             SHA256 CONTENT_MD5 CONTENT_TYPE
+//                                             METADATA" lines to OUT (SHA256
+//                                             hex and MD5 base64 of the
+//                                             pattern, METADATA "k=v;k=v")
 //   sdk-pattern.js selftest                   the pattern against known bytes
 //
 // MANIFEST: one "CONTAINER/BLOB SIZE SEED" a line ("#" lines ignored).
 // Uploads make the container if needed and go as one Put Blob up to 8 MiB,
-// as 4 MiB Put Blocks + Put Block List above. Prints "ok NAME" or
+// as 4 MiB Put Blocks + Put Block List above, with a content type, the
+// blob's MD5 and metadata of their own (props()). Prints "ok NAME" or
 // "FAIL NAME: WHY" per blob; exit 0 when nothing failed.
 
 "use strict";
 
+const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 
@@ -100,6 +113,16 @@ function mbps(bytes, ms) {
 	return ms > 0 ? (bytes / ms / 1000).toFixed(1) : "-";
 }
 
+// The properties put() gives a blob: a content type and metadata naming the
+// seed, the MD5 of the whole pattern.
+function blobProps(it, data) {
+	return {
+		contentType: `application/x-az-pattern;seed=${it.seed}`,
+		md5: crypto.createHash("md5").update(data).digest(),
+		metadata: { writer: "sdk", seed: String(it.seed) },
+	};
+}
+
 async function put(svc, items) {
 	let failed = 0;
 	const made = new Set();
@@ -111,10 +134,16 @@ async function put(svc, items) {
 				made.add(it.container);
 			}
 			const data = pattern(it.seed, it.size);
+			const p = blobProps(it, data);
 			const t0 = Date.now();
 			await container.getBlockBlobClient(it.blob).uploadData(data, {
 				blockSize: 4 * 1024 * 1024,
 				maxSingleShotSize: 8 * 1024 * 1024,
+				blobHTTPHeaders: {
+					blobContentType: p.contentType,
+					blobContentMD5: p.md5,
+				},
+				metadata: p.metadata,
 			});
 			const ms = Date.now() - t0;
 			console.log(`# sdk put ${it.name}: ${it.size} bytes in ${ms} ms, ${mbps(it.size, ms)} MB/s`);
@@ -172,11 +201,49 @@ async function verify(svc, items) {
 	return failed;
 }
 
+async function props(svc, items, out) {
+	let failed = 0;
+	const lines = [];
+	for (const it of items) {
+		try {
+			const data = pattern(it.seed, it.size);
+			const p = blobProps(it, data);
+			const got = await svc.getContainerClient(it.container)
+				.getBlockBlobClient(it.blob).getProperties();
+			const md5 = p.md5.toString("base64");
+			const meta = Object.entries(p.metadata)
+				.map(([k, v]) => `${k}=${v}`).join(";");
+			const gotMeta = Object.entries(got.metadata || {})
+				.map(([k, v]) => `${k}=${v}`).sort().join(";");
+			if (got.contentLength !== it.size)
+				throw new Error(`${got.contentLength} bytes`);
+			if (got.contentType !== p.contentType)
+				throw new Error(`content type ${got.contentType}`);
+			if (!got.contentMD5 ||
+			    Buffer.from(got.contentMD5).toString("base64") !== md5)
+				throw new Error("content MD5 not the pattern's");
+			if (gotMeta !== meta.split(";").sort().join(";"))
+				throw new Error(`metadata ${gotMeta}`);
+			lines.push(["sdkblob", it.container, it.blob, it.size,
+				crypto.createHash("sha256").update(data).digest("hex"),
+				md5, p.contentType, meta].join(" "));
+			console.log(`ok sdk props ${it.name} (type, MD5, metadata as put)`);
+		} catch (e) {
+			console.log(`FAIL sdk props ${it.name}: ${e.code || e.message}`);
+			failed++;
+		}
+	}
+	fs.writeFileSync(out, "# SDK-written blobs (sdk-pattern.js props)\n" +
+		lines.map((l) => l + "\n").join(""));
+	return failed;
+}
+
 async function main(argv) {
 	if (argv[0] === "selftest")
 		return selftest();
-	if (argv.length !== 3 || !["put", "verify"].includes(argv[1])) {
-		process.stderr.write("usage: sdk-pattern.js ENDPOINT put|verify MANIFEST | selftest\n");
+	if (!(argv.length === 3 && ["put", "verify"].includes(argv[1])) &&
+	    !(argv.length === 4 && argv[1] === "props")) {
+		process.stderr.write("usage: sdk-pattern.js ENDPOINT put|verify MANIFEST | ENDPOINT props MANIFEST OUT | selftest\n");
 		return 2;
 	}
 	const [endpoint, cmd, manifest] = argv;
@@ -186,6 +253,7 @@ async function main(argv) {
 		{ retryOptions: { maxTries: 1 } });
 	const items = readManifest(manifest);
 	const failed = cmd === "put" ? await put(svc, items) :
+		cmd === "props" ? await props(svc, items, argv[3]) :
 		await verify(svc, items);
 	return failed ? 1 : 0;
 }
