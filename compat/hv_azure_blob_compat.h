@@ -137,7 +137,11 @@ static inline void io_uring_cmd_mark_cancelable(struct io_uring_cmd *cmd,
  * which user space may have refilled by then: io_uring copies the SQE but
  * does not point the command at the copy (seen on 6.12.117). There the
  * driver must not ask to be issued again after it read the payload, so it
- * never sees IO_URING_F_NONBLOCK and waits where it is, as the ioctl does.
+ * never sees IO_URING_F_NONBLOCK. Issued inline it then holds the ring's
+ * lock (no IO_URING_F_UNLOCKED): it waits for room in the host's ring as
+ * the ioctl does (killable, at most AZ_BLOB_SEND_WAIT_MS, not freezable),
+ * and does not wait for its user's bound but completes with -EAGAIN; with
+ * IOSQE_ASYNC, io_uring copies the SQE first and the worker waits.
  * Defined after <linux/io_uring/cmd.h>, so only the driver's code sees it.
  */
 #if !defined(AZ_BLOB_COMPAT_NO_CMD_SQE) && !defined(IORING_URING_CMD_REISSUE)

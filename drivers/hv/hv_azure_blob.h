@@ -51,6 +51,13 @@
 #define AZ_BLOB_USER_MAX_REQUESTS	(AZ_BLOB_RQSTOR_SIZE / 4)
 #define AZ_BLOB_USER_MAX_PAGES		((1UL << 30) >> PAGE_SHIFT)
 
+/* How a submitter may wait for its user's bound or its turn to send. */
+enum az_blob_wait {
+	AZ_BLOB_WAIT,		/* killable and freezable */
+	AZ_BLOB_WAIT_LOCKED,	/* holds a lock: no bound wait, not freezable */
+	AZ_BLOB_NOWAIT,		/* -EAGAIN instead of any wait */
+};
+
 /* The three buffers, in the order their pages appear in the GPA range. */
 enum az_blob_buf {
 	AZ_BLOB_BUF_DATA,
@@ -421,7 +428,7 @@ bool az_blob_user_charge(struct az_blob_device *dev,
 			 struct az_blob_user *user,
 			 struct az_blob_request *req);
 int az_blob_admit(struct az_blob_device *dev,
-		  struct az_blob_request *req, bool nowait);
+		  struct az_blob_request *req, enum az_blob_wait wait);
 void az_blob_unadmit(struct az_blob_device *dev,
 		     struct az_blob_request *req);
 
@@ -431,7 +438,7 @@ void az_blob_ids_reset(struct az_blob_ids *ids);
 u64 az_blob_ids_get(struct az_blob_ids *ids, u64 addr);
 u64 az_blob_ids_put(struct az_blob_ids *ids, u64 id);
 int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
-		 bool nowait);
+		 enum az_blob_wait wait);
 bool az_blob_abandon(struct az_blob_device *dev,
 		     struct az_blob_request *req);
 void az_blob_give_back(struct az_blob_device *dev,

@@ -132,6 +132,11 @@ static int az_blob_send_locked(struct az_blob_device *dev,
 
 	/* The host's reference: it may complete before we return. */
 	kref_get(&req->kref);
+	/* The host's time starts now, not when the command was issued. */
+	if (req->async)
+		req->deadline = jiffies +
+			msecs_to_jiffies(le32_to_cpu(req->pkt.timeout_ms) +
+					 AZ_BLOB_URING_GRACE_MS);
 	list_add_tail(&req->node, &dev->pending);
 	WRITE_ONCE(dev->nr_pending, dev->nr_pending + 1);
 	req->sent = true;
@@ -183,7 +188,7 @@ static bool az_blob_send_turn(struct az_blob_device *dev,
  * az_blob_send() - Hand a pinned request to the host.
  * @dev: The device.
  * @req: The request; on success the host holds a reference to it.
- * @nowait: Return -EAGAIN instead of waiting.
+ * @wait: How the sender may wait; %AZ_BLOB_NOWAIT: -EAGAIN instead.
  *
  * Senders queue in arrival order and only the first one sends. When the
  * ring or the host's requestor is full, it asks the host (pending_send_sz)
@@ -191,16 +196,18 @@ static bool az_blob_send_turn(struct az_blob_device *dev,
  * callback, which runs on that signal as on completions. After
  * %AZ_BLOB_SEND_WAIT_MS without either it gives up with -EBUSY, and so
  * does every sender after it whose packet does not fit at its turn, until
- * the host makes progress again. With @nowait it never waits: a sender that
- * would wait returns -EAGAIN instead.
+ * the host makes progress again. With %AZ_BLOB_NOWAIT it never waits: a
+ * sender that would wait returns -EAGAIN instead; with
+ * %AZ_BLOB_WAIT_LOCKED its waits are not freezable.
  *
  * Return: 0, -ENODEV or -EAGAIN if the device is gone or suspended, -EBUSY
  * if the ring stayed full, -EINTR on a fatal signal, -ENOMEM, -EAGAIN if
- * @nowait and the sender would have had to wait.
+ * %AZ_BLOB_NOWAIT and the sender would have had to wait.
  */
 int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
-		 bool nowait)
+		 enum az_blob_wait wait)
 {
+	unsigned int state = TASK_KILLABLE;
 	struct vmbus_packet_mpb_array *desc;
 	bool asked = false;
 	struct list_head me;
@@ -208,6 +215,9 @@ int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
 	u32 desc_size;
 	long left;
 	int ret;
+
+	if (wait == AZ_BLOB_WAIT)
+		state |= TASK_FREEZABLE;
 
 	desc_size = struct_size(desc, range.pfn_array, req->nr_hv_pages);
 	desc = kvmalloc(desc_size, GFP_KERNEL | __GFP_NOWARN);
@@ -225,14 +235,14 @@ int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
 		if (ret)
 			break;
 		if (!az_blob_first_sender(dev, &me)) {
-			if (nowait) {
+			if (wait == AZ_BLOB_NOWAIT) {
 				ret = -EAGAIN;
 				break;
 			}
 			spin_unlock_bh(&dev->lock);
 			ret = wait_event_state(dev->send_wq,
 					       az_blob_send_turn(dev, &me),
-					       (TASK_KILLABLE | TASK_FREEZABLE));
+					       state);
 			spin_lock_bh(&dev->lock);
 			if (ret) {
 				ret = -EINTR;
@@ -243,7 +253,7 @@ int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
 
 		progress = READ_ONCE(dev->host_progress);
 		ret = az_blob_send_locked(dev, req, desc, desc_size);
-		if (ret != -EAGAIN || nowait)
+		if (ret != -EAGAIN || wait == AZ_BLOB_NOWAIT)
 			break;
 		if (dev->send_stalled) {
 			ret = -EBUSY;

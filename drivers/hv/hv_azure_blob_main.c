@@ -95,11 +95,11 @@ static long az_blob_ioctl_request(struct az_blob_device *dev,
 	if (!req)
 		return -ENOMEM;
 
-	ret = az_blob_admit(dev, req, false);
+	ret = az_blob_admit(dev, req, AZ_BLOB_WAIT);
 	if (!ret)
 		ret = az_blob_pin(req);
 	if (!ret)
-		ret = az_blob_send(dev, req, false);
+		ret = az_blob_send(dev, req, AZ_BLOB_WAIT);
 	if (ret) {
 		spin_lock_bh(&dev->lock);
 		az_blob_unadmit(dev, req);
@@ -328,7 +328,10 @@ int az_blob_reopen(struct az_blob_device *dev)
 	spin_lock_bh(&dev->lock);
 	WRITE_ONCE(dev->state, ret ? AZ_BLOB_GONE : AZ_BLOB_RUNNING);
 	dev->send_stalled = false;
+	/* A sender that waited for room across the close: the ring is new. */
+	WRITE_ONCE(dev->host_progress, dev->host_progress + 1);
 	spin_unlock_bh(&dev->lock);
+	wake_up_all(&dev->send_wq);
 	if (ret)
 		dev_err(&dev->hdev->device, "cannot reopen the channel: %d\n",
 			ret);

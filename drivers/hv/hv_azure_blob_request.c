@@ -392,18 +392,20 @@ bool az_blob_user_charge(struct az_blob_device *dev,
  * az_blob_admit() - Charge a request to the calling user.
  * @dev: The device.
  * @req: The request, not yet pinned.
- * @nowait: Do not wait: -EAGAIN if the request cannot be charged at once.
+ * @wait: %AZ_BLOB_WAIT to wait; otherwise -EAGAIN if the request cannot be
+ *        charged at once (the wait is as long as the user's own requests
+ *        take, too long to hold a lock across).
  *
  * Waits, killable and freezable, while the user's own requests in flight
  * reach %AZ_BLOB_USER_MAX_REQUESTS or %AZ_BLOB_USER_MAX_PAGES; a single
  * request is always admitted when the user has none in flight.
  *
  * Return: 0, -ENOMEM, -EINTR on a fatal signal, -ENODEV or -EAGAIN if the
- * device went away or was suspended meanwhile, -EAGAIN if @nowait and the
- * request would have to wait.
+ * device went away or was suspended meanwhile, -EAGAIN if the request would
+ * have to wait and @wait does not allow it.
  */
 int az_blob_admit(struct az_blob_device *dev,
-		  struct az_blob_request *req, bool nowait)
+		  struct az_blob_request *req, enum az_blob_wait wait)
 {
 	struct az_blob_user *user, *spare;
 	kuid_t uid = current_uid();
@@ -425,7 +427,7 @@ int az_blob_admit(struct az_blob_device *dev,
 	spin_unlock_bh(&dev->lock);
 	kfree(spare);
 
-	if (nowait)
+	if (wait != AZ_BLOB_WAIT)
 		ret = az_blob_user_charge(dev, user, req) ? 0 : -EAGAIN;
 	else
 		ret = wait_event_state(dev->user_wq,

@@ -365,7 +365,7 @@ static struct az_blob_request *az_blob_test_sent(struct kunit *test,
 	KUNIT_ASSERT_EQ(test, az_blob_check_args(&a, spans), 0);
 	req = az_blob_request_alloc(dev, &a, spans);
 	KUNIT_ASSERT_NOT_NULL(test, req);
-	KUNIT_ASSERT_EQ(test, az_blob_admit(dev, req, false), 0);
+	KUNIT_ASSERT_EQ(test, az_blob_admit(dev, req, AZ_BLOB_WAIT), 0);
 	KUNIT_ASSERT_NOT_NULL(test, req->user);
 	KUNIT_EXPECT_EQ(test, req->user->requests, 1);
 	KUNIT_EXPECT_EQ(test, req->user->pages, req->nr_pages);

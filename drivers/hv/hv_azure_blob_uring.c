@@ -24,6 +24,7 @@
 
 #include <linux/io_uring/cmd.h>
 #include <linux/jiffies.h>
+#include <linux/mm.h>
 #include <linux/uio.h>
 
 #include "hv_azure_blob.h"
@@ -127,6 +128,8 @@ static int az_blob_import_fixed(struct az_blob_request *req,
 		struct az_blob_span *s = &req->spans[i];
 		size_t offset = offset_in_page(s->addr);
 		struct iov_iter iter;
+		struct page **pages;
+		unsigned int n, k;
 		int ret;
 
 		if (!s->len)
@@ -143,18 +146,35 @@ static int az_blob_import_fixed(struct az_blob_request *req,
 
 			if (!left)
 				return -EFAULT;
-			got = iov_iter_get_pages2(&iter,
-						  &req->pages[s->first_page +
-							      s->nr_pinned],
+			pages = &req->pages[s->first_page + s->nr_pinned];
+			got = iov_iter_get_pages2(&iter, pages,
 						  iov_iter_count(&iter), left,
 						  &start);
 			if (got <= 0)
 				return got ? (int)got : -EFAULT;
-			s->nr_pinned += DIV_ROUND_UP(start + got, PAGE_SIZE);
-			atomic_long_add(DIV_ROUND_UP(start + got, PAGE_SIZE),
-					&req->dev->fixed_pages);
-			/* The range must be the user range, page for page. */
-			if (start != offset)
+			n = DIV_ROUND_UP(start + got, PAGE_SIZE);
+			/*
+			 * A kernel buffer (7.2 registers some) may hold slab
+			 * memory, on which no reference was taken.
+			 */
+			for (k = 0; k < n; k++)
+				if (folio_test_slab(page_folio(pages[k])))
+					break;
+			if (k < n) {
+				for (k = 0; k < n; k++)
+					if (!folio_test_slab(page_folio(pages[k])))
+						put_page(pages[k]);
+				return -EFAULT;
+			}
+			s->nr_pinned += n;
+			atomic_long_add(n, &req->dev->fixed_pages);
+			/*
+			 * The host gets whole pages: the range must be the
+			 * user range, page for page, with no piece of a page
+			 * in between.
+			 */
+			if (start != offset ||
+			    (iov_iter_count(&iter) && (start + got) % PAGE_SIZE))
 				return -EFAULT;
 			offset = 0;
 		}
@@ -187,15 +207,18 @@ static int az_blob_cmd_check(struct io_uring_cmd *cmd,
  * buffers (or takes references in a registered buffer) and sends the
  * request. Without blocking (%IO_URING_F_NONBLOCK), a request that would
  * wait for admission or for its turn to send returns -EAGAIN, and io_uring
- * issues it again from a worker that may wait.
+ * issues it again from a worker that may wait. Issued with the ring's lock
+ * held but allowed to block (6.12, see compat), it does not wait for its
+ * user's bound, and its CQE says -EAGAIN; any other -EAGAIN goes into the
+ * CQE too, so that io_uring never issues it again from the SQE.
  *
  * Return: -EIOCBQUEUED once sent, else the errno the CQE carries.
  */
 int az_blob_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
 	struct az_blob_device *dev = cmd->file->private_data;
-	bool nowait = issue_flags & IO_URING_F_NONBLOCK;
 	struct az_blob_span spans[AZ_BLOB_NR_BUFS];
+	enum az_blob_wait wait = AZ_BLOB_WAIT;
 	struct az_blob_request_sync args;
 	struct az_blob_request *req;
 	bool post;
@@ -226,23 +249,28 @@ int az_blob_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	req->async = true;
 	req->cmd = cmd;
 	req->fixed = cmd->flags & IORING_URING_CMD_FIXED;
-	req->deadline = jiffies + msecs_to_jiffies(args.timeout +
-						   AZ_BLOB_URING_GRACE_MS);
 	io_uring_cmd_to_pdu(cmd, struct az_blob_cmd_pdu)->req = req;
 
-	ret = az_blob_admit(dev, req, nowait);
+	if (issue_flags & IO_URING_F_NONBLOCK)
+		wait = AZ_BLOB_NOWAIT;
+	else if (!(issue_flags & IO_URING_F_UNLOCKED))
+		wait = AZ_BLOB_WAIT_LOCKED;
+	ret = az_blob_admit(dev, req, wait);
 	if (!ret)
 		ret = req->fixed ? az_blob_import_fixed(req, cmd, issue_flags) :
 				   az_blob_pin(req);
 	if (!ret)
-		ret = az_blob_send(dev, req, nowait);
+		ret = az_blob_send(dev, req, wait);
 	if (ret) {
 		spin_lock_bh(&dev->lock);
 		az_blob_unadmit(dev, req);
 		spin_unlock_bh(&dev->lock);
 		req->cmd = NULL;
 		kref_put(&req->kref, az_blob_request_release);
-		return ret;
+		if (ret != -EAGAIN || wait == AZ_BLOB_NOWAIT)
+			return ret;
+		io_uring_cmd_done32(cmd, ret, 0, issue_flags);
+		return -EIOCBQUEUED;
 	}
 	az_blob_watch(dev);
 
@@ -265,11 +293,18 @@ int az_blob_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	return -EIOCBQUEUED;
 }
 
-/* A command was sent: make sure its deadline is looked at. */
+/*
+ * A command was sent, or may still be pending: make sure its deadline is
+ * looked at. Never once the device stopped running: remove cancels the
+ * watchdog after the state changed, and nothing may queue it again.
+ */
 void az_blob_watch(struct az_blob_device *dev)
 {
-	queue_delayed_work(system_dfl_wq, &dev->watchdog,
-			   msecs_to_jiffies(AZ_BLOB_WATCHDOG_MS));
+	spin_lock_bh(&dev->lock);
+	if (dev->state == AZ_BLOB_RUNNING)
+		queue_delayed_work(system_dfl_wq, &dev->watchdog,
+				   msecs_to_jiffies(AZ_BLOB_WATCHDOG_MS));
+	spin_unlock_bh(&dev->lock);
 }
 
 /*
@@ -337,4 +372,7 @@ void az_blob_reset_work(struct work_struct *work)
 		az_blob_reopen(dev);
 	}
 	mutex_unlock(&dev->state_mutex);
+	/* The host gave the overdue ones back meanwhile: watch the rest. */
+	if (!overdue)
+		az_blob_watch(dev);
 }
