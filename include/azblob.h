@@ -149,6 +149,25 @@ enum azblob_transport {
 };
 
 /**
+ * enum azblob_driver_async - How the driver transport submits requests.
+ * @AZBLOB_DRIVER_ASYNC_AUTO: io_uring (IORING_OP_URING_CMD on one ring per
+ *                            context) when the kernel and the device
+ *                            allow it, else the synchronous ioctl from the
+ *                            calling and worker threads.
+ * @AZBLOB_DRIVER_ASYNC_OFF: The ioctl only.
+ * @AZBLOB_DRIVER_ASYNC_ON: io_uring only: the transport fails to open
+ *                          (%AZBLOB_E_UNSUPPORTED) where it cannot be used.
+ *
+ * With io_uring a try's timeout is clamped to the driver's limit for
+ * asynchronous requests (AZ_BLOB_URING_MAX_TIMEOUT, 4 minutes).
+ */
+enum azblob_driver_async {
+	AZBLOB_DRIVER_ASYNC_AUTO = 0,
+	AZBLOB_DRIVER_ASYNC_OFF,
+	AZBLOB_DRIVER_ASYNC_ON,
+};
+
+/**
  * enum azblob_checksum - Transfer integrity.
  * @AZBLOB_CHECKSUM_NONE: None beyond what TCP or TLS give.
  * @AZBLOB_CHECKSUM_CRC64: x-ms-content-crc64 (CRC-64/NVME) on every block
@@ -271,10 +290,11 @@ const char *azblob_strstatus(enum azblob_status status);
  *
  * The transport defaults to the environment variable AZBLOB_TRANSPORT
  * ("auto", "rest" or "driver") and then to auto; the device to
- * AZBLOB_DEVICE and then to /dev/azure_blob.
+ * AZBLOB_DEVICE and then to /dev/azure_blob; the driver transport's use of
+ * io_uring to AZBLOB_DRIVER_ASYNC ("auto", "0" or "1") and then to auto.
  *
  * Return: %AZBLOB_OK, %AZBLOB_E_NOMEM or %AZBLOB_E_CONFIG (a bad
- * AZBLOB_TRANSPORT).
+ * AZBLOB_TRANSPORT or AZBLOB_DRIVER_ASYNC).
  */
 int azblob_ctx_new(azblob_ctx **out, azblob_error *err);
 
@@ -393,6 +413,21 @@ int azblob_ctx_set_transport(azblob_ctx *ctx, enum azblob_transport transport,
  */
 int azblob_ctx_set_device(azblob_ctx *ctx, const char *path,
 			  azblob_error *err);
+
+/**
+ * azblob_ctx_set_driver_async() - Choose how the driver transport submits
+ * requests; overrides the environment variable AZBLOB_DRIVER_ASYNC ("auto",
+ * "0" or "1"). Takes effect when the transport opens (the first request, or
+ * azblob_ctx_connect()).
+ * @ctx: The context.
+ * @mode: See &enum azblob_driver_async.
+ * @err: Details of a failure; may be NULL.
+ *
+ * Return: %AZBLOB_OK or %AZBLOB_E_INVAL.
+ */
+int azblob_ctx_set_driver_async(azblob_ctx *ctx,
+				enum azblob_driver_async mode,
+				azblob_error *err);
 
 /**
  * azblob_ctx_set_ca_file() - Trust the CAs in @path for HTTPS (REST).

@@ -288,6 +288,27 @@ typedef int (*azb_driver_submit_fn)(void *arg, int fd,
 void azb_ctx_set_driver_submit(struct azblob_ctx *ctx, azb_driver_submit_fn fn,
 			       void *arg);
 
+/* What the driver transport carried, and how (tests, benchmarks). */
+struct azb_driver_stats {
+	bool ring;			/* io_uring in use now */
+	unsigned long ring_requests;	/* completed through the ring */
+	unsigned long ioctl_requests;	/* submitted through the ioctl */
+	unsigned int ring_peak;		/* most in flight on the ring */
+	unsigned int ring_entries;
+};
+void azb_driver_stats(struct azblob_ctx *ctx, struct azb_driver_stats *st);
+
+/*
+ * Whether @fd takes AZ_BLOB_URING_CMD_REQUEST on @ring (driver.c): 0, or
+ * the errno that says why not (EOPNOTSUPP: no ->uring_cmd; EINVAL: the
+ * kernel lacks IORING_OP_URING_CMD).
+ */
+struct azb_uring;
+int azb_driver_probe_ring(struct azb_uring *ring, int fd);
+/* Tests: set up the ring without probing the device (the first command
+ * then decides, as with a device replaced after the probe). */
+void azb_ctx_set_driver_ring_noprobe(struct azblob_ctx *ctx, bool noprobe);
+
 /* The largest body one driver request carries (the data buffer). */
 #define AZB_DRIVER_MAX_BODY	((size_t)(8192 - 64) * 4096)
 
@@ -427,6 +448,8 @@ struct azblob_ctx {
 	unsigned int min_kib_per_s;
 	azb_driver_submit_fn driver_submit;
 	void *driver_submit_arg;
+	enum azblob_driver_async driver_async;
+	bool driver_ring_noprobe;	/* tests */
 
 	/* Bearer token: replaceable at any time. */
 	pthread_mutex_t token_lock;

@@ -26,6 +26,19 @@ static int parse_transport(const char *s, enum azblob_transport *t)
 	return 0;
 }
 
+static int parse_async(const char *s, enum azblob_driver_async *a)
+{
+	if (!strcasecmp(s, "auto"))
+		*a = AZBLOB_DRIVER_ASYNC_AUTO;
+	else if (!strcmp(s, "0") || !strcasecmp(s, "off"))
+		*a = AZBLOB_DRIVER_ASYNC_OFF;
+	else if (!strcmp(s, "1") || !strcasecmp(s, "on"))
+		*a = AZBLOB_DRIVER_ASYNC_ON;
+	else
+		return -1;
+	return 0;
+}
+
 AZB_EXPORT int azblob_ctx_new(azblob_ctx **out, azblob_error *err)
 {
 	struct azblob_ctx *c = calloc(1, sizeof(*c));
@@ -61,6 +74,12 @@ AZB_EXPORT int azblob_ctx_new(azblob_ctx **out, azblob_error *err)
 		return azb_fail(err, AZBLOB_E_CONFIG, 0,
 				"AZBLOB_TRANSPORT=%s: not auto, rest or driver",
 				e);
+	}
+	e = getenv("AZBLOB_DRIVER_ASYNC");
+	if (e && *e && parse_async(e, &c->driver_async)) {
+		azblob_ctx_free(c);
+		return azb_fail(err, AZBLOB_E_CONFIG, 0,
+				"AZBLOB_DRIVER_ASYNC=%s: not auto, 0 or 1", e);
 	}
 	*out = c;
 	azb_err_reset(err);
@@ -230,6 +249,17 @@ AZB_EXPORT int azblob_ctx_set_device(azblob_ctx *c, const char *path,
 	if (!path || !*path)
 		return azb_fail(err, AZBLOB_E_INVAL, 0, "no device path");
 	return set_str(&c->device, path, err);
+}
+
+AZB_EXPORT int azblob_ctx_set_driver_async(azblob_ctx *c,
+					   enum azblob_driver_async mode,
+					   azblob_error *err)
+{
+	if ((unsigned int)mode > AZBLOB_DRIVER_ASYNC_ON)
+		return azb_fail(err, AZBLOB_E_INVAL, 0,
+				"unknown driver submission mode");
+	c->driver_async = mode;
+	return AZBLOB_OK;
 }
 
 AZB_EXPORT int azblob_ctx_set_ca_file(azblob_ctx *c, const char *path,

@@ -17,6 +17,8 @@
  *   AZBLOB_TEST_DIR                where sdk_props.js is
  *   AZBLOB_TEST_MANIFEST           append "sha256 CONTAINER BLOB SIZE HEX"
  *                                  lines for a later SDK check
+ *   AZBLOB_TEST_SDK_FIXTURES       blobs the SDK wrote beforehand, to read
+ *                                  ("sdkblob ..." lines: func_cases.c)
  *   AZBLOB_TEST_BIG_MIB            size of the big transfer (300)
  *   AZBLOB_CA_FILE                 CAs for an HTTPS endpoint
  *   AZBLOB_TEST_KEEP               keep the test containers
@@ -196,6 +198,28 @@ int main(int argc, char **argv)
 				printf("not ok: connections not reused\n");
 				n_failed++;
 			}
+		}
+	}
+	{
+		/* AZBLOB_DRIVER_ASYNC=1 or 0: the requests went that way. */
+		const char *async = env("AZBLOB_DRIVER_ASYNC");
+		struct azb_driver_stats ds;
+
+		azb_driver_stats(F.ctx, &ds);
+		if (ds.ring_requests || ds.ioctl_requests)
+			printf("# driver: %lu requests through io_uring (at most %u in flight on a ring of %u), %lu through the ioctl\n",
+			       ds.ring_requests, ds.ring_peak, ds.ring_entries,
+			       ds.ioctl_requests);
+		if (azblob_ctx_transport(F.ctx) == AZBLOB_TRANSPORT_DRIVER &&
+		    !F.loopback && async && !strcmp(async, "1") &&
+		    (!ds.ring_requests || ds.ioctl_requests)) {
+			printf("not ok: AZBLOB_DRIVER_ASYNC=1 but not all requests went through io_uring\n");
+			n_failed++;
+		}
+		if (azblob_ctx_transport(F.ctx) == AZBLOB_TRANSPORT_DRIVER &&
+		    async && !strcmp(async, "0") && ds.ring_requests) {
+			printf("not ok: AZBLOB_DRIVER_ASYNC=0 but requests went through io_uring\n");
+			n_failed++;
 		}
 	}
 #ifdef AZB_TEST_LOOPBACK

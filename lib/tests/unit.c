@@ -40,6 +40,7 @@ int main(int argc, char **argv)
 	unit_xml();
 	unit_misc();
 	unit_frame();
+	unit_uring();
 	printf("# unit: %d passed, %d failed\n", n_run - n_failed, n_failed);
 	return n_failed ? 1 : 0;
 }

@@ -47,5 +47,6 @@ void unit_auth(void);
 void unit_xml(void);
 void unit_misc(void);
 void unit_frame(void);
+void unit_uring(void);
 
 #endif

@@ -10,7 +10,9 @@
 # the driver that the SDK then verifies, and the same bench through the
 # driver and over the guest's own TCP stack to the same Azurite. Then
 # libazblob (lib/) through the driver: its functional suite and the azblob
-# CLI, the blobs they wrote read back by the SDK here (check-manifest.js).
+# CLI, the blobs they wrote read back by the SDK here (check-manifest.js),
+# and the SDK's fixtures read by the suite (bytes, content type, MD5 and
+# metadata as host-pre.sh says they are: $W/sdk-props).
 #
 #   tools/az_blob_test/blob/blob-smoke.sh
 #   BLOB_DEMO=1 tools/az_blob_test/blob/blob-smoke.sh      (make demo)
@@ -33,6 +35,9 @@
 #   BLOB_SUITE_TCP=0       skip the suite over TCP
 #   BLOB_FUNC_BIG_MIB=N    libazblob's big streamed transfer in the guest,
 #                          MiB (default 300)
+#   BLOB_FUNC_ASYNC="1 0"  libazblob's suite once per AZBLOB_DRIVER_ASYNC
+#                          value: 1 io_uring only, 0 the ioctl (its big
+#                          transfer 64 MiB), auto the library's choice
 #   BLOB_NET=tap|user      the guest's network for the TCP baseline: a tap
 #                          device in a network namespace of its own, where
 #                          Azurite, the host and QEMU run (Azurite reached
@@ -49,9 +54,13 @@ set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 RELAY_SMOKE=$HERE/../vm/relay-smoke.sh
 DEMO=${BLOB_DEMO:-0}
+LIBBENCH=${BLOB_LIBBENCH:-0}
 if [ "$DEMO" = 1 ]; then
 	export RELAY_WORK=${BLOB_WORK:-$(cd "$HERE/../../.." && pwd)/.cache/blob-demo}
 	export GUEST_TIMEOUT=${GUEST_TIMEOUT:-300}
+elif [ "$LIBBENCH" = 1 ]; then
+	export RELAY_WORK=${BLOB_WORK:-$(cd "$HERE/../../.." && pwd)/.cache/blob-bench}
+	export GUEST_TIMEOUT=${GUEST_TIMEOUT:-3600}
 else
 	export RELAY_WORK=${BLOB_WORK:-$(cd "$HERE/../../.." && pwd)/.cache/blob-smoke}
 fi
@@ -67,11 +76,14 @@ if [ -z "${KVER:-}" ]; then
 fi
 BENCH_SIZE=${BLOB_BENCH_SIZE:-64M}
 FUNC_BIG_MIB=${BLOB_FUNC_BIG_MIB:-300}
+FUNC_ASYNC=${BLOB_FUNC_ASYNC:-1 0}
 AZURITE_KEY=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==
 BENCH_REPEAT=${BLOB_BENCH_REPEAT:-1}
 SUITE_TCP=${BLOB_SUITE_TCP:-1}
 NET=${BLOB_NET:-}
 [ "$DEMO" = 1 ] && NET=none
+[ "$LIBBENCH" = 1 ] && [ "$NET" = none ] &&
+	{ echo "blob-smoke: BLOB_LIBBENCH=1 needs a guest network (tap or user)" >&2; exit 1; }
 # A kernel without virtio-net (the debug kernel has no network at all):
 # no TCP baseline there, only the driver.
 if [ -z "$NET" ] && ! modprobe -S "$KVER" --show-depends virtio_net >/dev/null 2>&1 &&
@@ -215,6 +227,19 @@ make_lists() {
 	} >"$W/post"
 }
 
+# virtio-net and what it needs (virtio_pci is a module on 6.1), into $1.
+add_net_modules() {
+	local t
+	for t in $( (modprobe -S "$KVER" --show-depends virtio_pci
+		     modprobe -S "$KVER" --show-depends virtio_net) 2>/dev/null |
+		   awk '$1 == "insmod" { print $2 }' | sort -u); do
+		case "$t" in
+		*.xz) xz -dc "$t" >"$1/extra/$(basename "${t%.xz}")" ;;
+		*) cp "$t" "$1/extra/" ;;
+		esac
+	done
+}
+
 make_initrd() {
 	local root=$W/root b=$W/src/tools/az_blob_test/sim t
 	local mods=$root/lib/modules/$KVER
@@ -233,18 +258,12 @@ make_initrd() {
 		(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
 		return
 	fi
-	# virtio-net and what it needs (virtio_pci is a module on 6.1).
-	for t in $( (modprobe -S "$KVER" --show-depends virtio_pci
-		     modprobe -S "$KVER" --show-depends virtio_net) 2>/dev/null |
-		   awk '$1 == "insmod" { print $2 }' | sort -u); do
-		case "$t" in
-		*.xz) xz -dc "$t" >"$mods/extra/$(basename "${t%.xz}")" ;;
-		*) cp "$t" "$mods/extra/" ;;
-		esac
-	done
+	add_net_modules "$mods"
 	depmod -b "$root" "$KVER" 2>/dev/null
 	install -m 755 "$HERE/guest-init.sh" "$root/init"
 	cp "$W/fixtures" "$root/fixtures"
+	# What the SDK's fixtures are, for libazblob's suite (func_cases.c).
+	cp "$W/sdk-props" "$root/sdk-props" 2>/dev/null || : >"$root/sdk-props"
 	cp "$W/uploads" "$root/uploads"
 	cp "$W/bench-blobs" "$root/bench-blobs"
 	printf 'TCP=%s:%s\nGUEST_ADDR=%s\nGUEST_GW=%s\nBENCH_SIZE=%s\nBENCH_REPEAT=%s\nSUITE_TCP=%s\nNET=%s\n' \
@@ -252,9 +271,9 @@ make_initrd() {
 		"$BENCH_REPEAT" "$SUITE_TCP" "$NET" >"$root/blob-env"
 	# libazblob's account: the emulator's, at the endpoint the host serves
 	# (the driver transport signs for it; the host sends it on).
-	printf "AZ_CS='%s'\nFUNC_BIG_MIB=%s\n" \
+	printf "AZ_CS='%s'\nFUNC_BIG_MIB=%s\nFUNC_ASYNC='%s'\n" \
 		"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZURITE_KEY;BlobEndpoint=$ENDPOINT/devstoreaccount1" \
-		"$FUNC_BIG_MIB" >>"$root/blob-env"
+		"$FUNC_BIG_MIB" "$FUNC_ASYNC" >>"$root/blob-env"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
 }
 
@@ -432,6 +451,74 @@ demo_main() {
 	ddone "$(tail -n 1 "$W/verdict.out")"
 }
 
+# ------------------------------------------------------------ make bench
+# BLOB_LIBBENCH=1: lib-bench (lib-bench.c) in the guest, through the driver
+# and over REST to the same Azurite. lib-bench is dynamic (libcurl): the
+# initramfs gets what ldd lists, at the same paths.
+LB_SIZES=${BLOB_LIBBENCH_SIZES:-1M 32M 1G}
+LB_REPEAT=${BLOB_LIBBENCH_REPEAT:-3}
+LB_REPEAT_BIG=${BLOB_LIBBENCH_REPEAT_BIG:-$LB_REPEAT}
+LB_MIN_BYTES=${BLOB_LIBBENCH_MIN_BYTES:-32M}
+LB_CHECKSUM=${BLOB_LIBBENCH_CHECKSUM:-}	# none|crc64|md5; the library's default
+
+build_libbench() {
+	make -C "$HERE" -s O="$W/bin" LIBOUT="$W/lib" lib-bench >"$W/lib-bench.log" 2>&1 ||
+		{ tail -n 20 "$W/lib-bench.log"; die "lib-bench build failed"; }
+	if grep -E 'warning:|error:' "$W/lib-bench.log"; then
+		die "lib-bench: build diagnostics above"
+	fi
+}
+
+make_bench_initrd() {
+	local root=$W/root b=$W/src/tools/az_blob_test/sim f sizes="" s
+	local mods=$root/lib/modules/$KVER
+
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp} "$mods/extra"
+	cp /bin/busybox "$W/bin/lib-bench" "$root/bin/"
+	for f in $(ldd "$W/bin/lib-bench" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+	cp "$b/az_blob_sim.ko" "$b/az_blob_relay.ko" "$W/drv/hv_azure_blob.ko" \
+		"$mods/extra/"
+	add_net_modules "$mods"
+	depmod -b "$root" "$KVER" 2>/dev/null
+	install -m 755 "$HERE/bench-init.sh" "$root/init"
+	for s in $LB_SIZES; do
+		sizes="$sizes $(numfmt --from=iec "$s")" || die "BLOB_LIBBENCH_SIZES: $s"
+	done
+	{
+		printf "DRV_CS='%s'\nREST_CS='%s'\n" \
+			"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZURITE_KEY;BlobEndpoint=$ENDPOINT/devstoreaccount1" \
+			"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZURITE_KEY;BlobEndpoint=http://$GUEST_GW:$PORT/devstoreaccount1"
+		printf "GUEST_ADDR=%s\nGUEST_GW=%s\nSIZES='%s'\nREPEAT=%s\nREPEAT_BIG=%s\nMIN_BYTES=%s\nCHECKSUM=%s\n" \
+			"$GUEST_ADDR" "$GUEST_GW" "${sizes# }" "$LB_REPEAT" "$LB_REPEAT_BIG" \
+			"$(numfmt --from=iec "$LB_MIN_BYTES")" "$LB_CHECKSUM"
+	} >"$root/blob-env"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
+}
+
+libbench_main() {
+	build
+	build_libbench
+	setup_net
+	start_azurite
+	start_host
+	log "host pid $host_pid, Blob endpoint $ENDPOINT; lib-bench sizes $LB_SIZES, repeat $LB_REPEAT (1 GiB and more: $LB_REPEAT_BIG)"
+	make_bench_initrd
+	log "booting $KVER (initramfs $(du -k "$W/initrd.gz" | cut -f1) KiB)"
+	run_guest
+	cp "$W/guest.log.raw" "$W/guest.log.txt"
+	grep '^bench ' "$W/guest.log.txt" >"$W/bench.out"
+	{
+		printf 'net %s\n' "$NET"
+		printf 'guest_s %s\n' "$guest_s"
+		sed -n 's/^# guest: /guest /p' "$W/guest.log.txt"
+	} >"$W/bench.info"
+	verdict
+}
+
 { [ -e "$IMAGE" ] && [ -e "$KDIR/Makefile" ]; } || die "no kernel $KVER with headers"
 [ -x /bin/busybox ] || die "no /bin/busybox (busybox-static)"
 command -v node >/dev/null || die "no node (tools/az_blob_host/node needs node 20)"
@@ -439,6 +526,10 @@ mkdir -p "$W"
 if [ "$DEMO" = 1 ]; then
 	demo_main
 	exit 0
+fi
+if [ "$LIBBENCH" = 1 ]; then
+	libbench_main
+	exit $?
 fi
 BENCH_BYTES=$(numfmt --from=iec "$BENCH_SIZE") || die "BLOB_BENCH_SIZE=$BENCH_SIZE"
 BENCH_SEED=64
@@ -449,7 +540,8 @@ setup_net
 start_azurite
 start_host
 log "host pid $host_pid, Blob endpoint $ENDPOINT"
-"${NSX[@]}" "$HERE/host-pre.sh" "$ENDPOINT" sdk-fixtures "$W/fixtures" >"$W/host-pre.out" 2>&1
+"${NSX[@]}" "$HERE/host-pre.sh" "$ENDPOINT" sdk-fixtures "$W/fixtures" "$W/sdk-props" \
+	>"$W/host-pre.out" 2>&1
 make_lists
 make_initrd
 log "booting $KVER"

@@ -11,9 +11,12 @@
 # /blob-env (from blob-smoke.sh) sets TCP (HOST:PORT of Azurite as the
 # guest reaches it), GUEST_ADDR and GUEST_GW (eth0), BENCH_SIZE, BENCH_REPEAT, SUITE_TCP (1: the suite
 # over TCP too); /fixtures and /uploads are "CONTAINER/BLOB SIZE SEED"
-# lists; /bench-blobs the two bench blobs ("driver" and "tcp" lines);
+# lists; /sdk-props what the SDK's fixtures are (sdk-pattern.js props, for
+# libazblob's suite: AZBLOB_TEST_SDK_FIXTURES); /bench-blobs the two bench
+# blobs ("driver" and "tcp" lines);
 # AZ_CS the connection string for libazblob (functional-guest, azblob-guest:
-# the driver transport, no network) and FUNC_BIG_MIB its big transfer.
+# the driver transport, no network) and FUNC_BIG_MIB its big transfer;
+# FUNC_ASYNC the AZBLOB_DRIVER_ASYNC values to run the suite with ("1 0").
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -115,38 +118,64 @@ grep -q "sha256 $sha" /tmp/get.out && echo "ok its SHA-256 as sha256sum says" ||
 az_blob_blob ls "$f"
 az_blob_blob rm "$f/files/az_blob_blob"
 
-echo "@@ run libazblob"
 # libazblob's functional suite (lib/tests/functional.c) with the driver
 # transport: "ok N name (T s)" -> "ok libazblob: name (T s)", "not ok N
 # name" -> FAIL, "skip N name: why" -> skip. No node here: the SDK checks
 # go to a manifest, printed below for the host (check-manifest.js), and
-# the blobs are kept for it.
-if [ -x /bin/functional-guest ]; then
+# the blobs are kept for it. Once per AZBLOB_DRIVER_ASYNC in FUNC_ASYNC
+# (default "1 0"): 1 through io_uring only (the suite fails if a request
+# went through the ioctl), then 0 through the ioctl from worker threads,
+# with a smaller big transfer (FUNC_BIG_MIB_IOCTL).
+run_libazblob() {	# AZBLOB_DRIVER_ASYNC NAME BIG_MIB
 	t0=$(date +%s)
-	AZBLOB_TRANSPORT=driver AZBLOB_TEST_KEEP=1 \
-	AZBLOB_TEST_MANIFEST=/tmp/manifest AZBLOB_TEST_BIG_MIB="$FUNC_BIG_MIB" \
+	AZBLOB_TRANSPORT=driver AZBLOB_DRIVER_ASYNC=$1 AZBLOB_TEST_KEEP=1 \
+	AZBLOB_TEST_MANIFEST=/tmp/manifest AZBLOB_TEST_BIG_MIB="$3" \
+	AZBLOB_TEST_SDK_FIXTURES=/sdk-props \
 	AZBLOB_TEST_CONNECTION_STRING="$AZ_CS" functional-guest >/tmp/func.out 2>&1
 	rc=$?
-	sed -e 's/^ok [0-9]* /ok libazblob: /' \
-	    -e 's/^not ok [0-9]* /FAIL libazblob: /' \
-	    -e 's/^not ok: /FAIL libazblob: /' \
-	    -e 's/^skip [0-9]* /skip libazblob: /' \
-	    -e 's/^Bail out! /FAIL libazblob bail out: /' \
+	sed -e "s/^ok [0-9]* /ok $2: /" \
+	    -e "s/^not ok [0-9]* /FAIL $2: /" \
+	    -e "s/^not ok: /FAIL $2: /" \
+	    -e "s/^skip [0-9]* /skip $2: /" \
+	    -e "s/^Bail out! /FAIL $2 bail out: /" \
 	    -e '/^\(ok\|FAIL\|skip\|#\) /!s/^/# /' /tmp/func.out
-	echo "# libazblob: functional-guest exit $rc in $(($(date +%s) - t0)) s (big transfer $FUNC_BIG_MIB MiB)"
-	[ $rc = 0 ] && echo "ok libazblob functional-guest exit 0" ||
-		echo "FAIL libazblob functional-guest exit 0: exit $rc"
-	[ -s /tmp/manifest ] && echo "ok libazblob manifest written ($(wc -l </tmp/manifest) blobs)" ||
-		echo "FAIL libazblob manifest written: empty"
-	echo "@@ manifest"
-	cat /tmp/manifest 2>/dev/null
+	echo "# $2: functional-guest exit $rc in $(($(date +%s) - t0)) s (big transfer $3 MiB, AZBLOB_DRIVER_ASYNC=$1)"
+	[ $rc = 0 ] && echo "ok $2 functional-guest exit 0" ||
+		echo "FAIL $2 functional-guest exit 0: exit $rc"
 	# Its "deletes" case (func_big.c) removes sizes/mem-1 after its SDK
 	# line was written: the SDK is to find it gone.
 	c=$(sed -n 's/^# functional: .* container \([^ ,]*\).*/\1/p' /tmp/func.out)
 	[ -n "$c" ] && grep -q "^ok [0-9]* deletes" /tmp/func.out &&
-		echo "absent $c sizes/mem-1"
+		echo "absent $c sizes/mem-1" >>/tmp/absent
+}
+if [ -x /bin/functional-guest ]; then
+	: >/tmp/absent
+	for m in ${FUNC_ASYNC:-1 0}; do
+		case $m in
+		1) echo "@@ run libazblob"
+		   run_libazblob 1 libazblob "$FUNC_BIG_MIB"
+		   grep -q "^# driver: [1-9][0-9]* requests through io_uring" /tmp/func.out &&
+			echo "ok libazblob went through io_uring ($(sed -n 's/^# driver: //p' /tmp/func.out))" ||
+			echo "FAIL libazblob went through io_uring: no request did"
+		   ;;
+		0) echo "@@ run libazblob-ioctl"
+		   run_libazblob 0 libazblob-ioctl "${FUNC_BIG_MIB_IOCTL:-64}" ;;
+		*) echo "@@ run libazblob-$m"
+		   run_libazblob "$m" "libazblob-$m" "${FUNC_BIG_MIB_IOCTL:-64}" ;;
+		esac
+	done
+	# The driver's counters after both (io_uring and ioctl requests).
+	for f in /sys/kernel/debug/hyperv/*/stats /sys/kernel/debug/hv_azure_blob/*/stats; do
+		[ -f "$f" ] && sed "s|^|# $f: |" "$f"
+	done
+	[ -s /tmp/manifest ] && echo "ok libazblob manifest written ($(wc -l </tmp/manifest) blobs)" ||
+		echo "FAIL libazblob manifest written: empty"
+	echo "@@ manifest"
+	cat /tmp/manifest 2>/dev/null
+	cat /tmp/absent
 	echo "@@ end manifest"
 else
+	echo "@@ run libazblob"
 	echo "skip libazblob: no functional-guest in the initramfs"
 fi
 
