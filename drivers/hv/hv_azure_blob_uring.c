@@ -191,7 +191,13 @@ static int az_blob_cmd_check(struct io_uring_cmd *cmd,
 
 	if (cmd->cmd_op != AZ_BLOB_URING_CMD_REQUEST)
 		return -ENOTTY;
-	if ((issue_flags & big) != big || (issue_flags & IO_URING_F_IOPOLL))
+	/*
+	 * No polling: VMBus completes in its interrupt path only. io_uring
+	 * runs a command of an IOPOLL ring as an ordinary one when the file
+	 * cannot poll (7.x), so the ring's setup is what says it.
+	 */
+	if ((issue_flags & big) != big || (issue_flags & IO_URING_F_IOPOLL) ||
+	    (cmd_to_io_kiocb(cmd)->ctx->flags & IORING_SETUP_IOPOLL))
 		return -EOPNOTSUPP;
 	if (cmd->flags & IORING_URING_CMD_MASK & ~IORING_URING_CMD_FIXED)
 		return -EINVAL;

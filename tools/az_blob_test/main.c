@@ -117,6 +117,29 @@ static const struct test tests[] = {
 	{ "ring_room_without_completion", t_ring_room_without_completion, NEEDS_SIM, "a waiting sender goes in when the host takes packets off, answered or not" },
 	{ "shmem_file_mapping", t_shmem_file_mapping, 0, "download into and upload from a shared tmpfs file mapping" },
 	{ "longterm_file_mapping", t_longterm_file_mapping, 0, "a shared ext2 file mapping: no writable long-term pin from 6.5 (EFAULT), uploads work" },
+	{ "uring_round_trips", t_uring_round_trips, 0, "io_uring: echo, FILL 1 B to 8190 pages, SUM; CQE as the ioctl" },
+	{ "uring_status", t_uring_status, 0, "io_uring: host status and host timeout in big_cqe[0]" },
+	{ "uring_validation", t_uring_validation, 0, "io_uring: every ioctl validation case, same errno in res" },
+	{ "uring_timeout_range", t_uring_timeout_range, 0, "io_uring: timeout 0 or above the maximum EINVAL; 1 and the maximum work" },
+	{ "uring_ring_shape", t_uring_ring_shape, 0, "io_uring: no SQE128 or no CQE32 EOPNOTSUPP; unknown uring_cmd_flags EINVAL" },
+	{ "uring_iopoll_ring", t_uring_iopoll_ring, 0, "io_uring: an IOPOLL ring EOPNOTSUPP" },
+	{ "uring_not_ioctl", t_uring_not_ioctl, 0, "ioctl(AZ_BLOB_URING_CMD_REQUEST) ENOTTY" },
+	{ "uring_sqe_copied_once", t_uring_sqe_copied_once, 0, "io_uring: the SQE overwritten after submission changes nothing" },
+	{ "uring_inflight_64", t_uring_inflight_64, 0, "io_uring: 64 commands in flight from one thread, data checked" },
+	{ "uring_async", t_uring_async, 0, "io_uring: IOSQE_ASYNC (io-wq), 64 in flight" },
+	{ "uring_queue_full", t_uring_queue_full, NEEDS_SIM, "io_uring: 300 commands, the host holding: 256 reach it (inline, IOSQE_ASYNC)" },
+	{ "uring_ring_closed", t_uring_ring_closed, NEEDS_SIM, "io_uring: ring closed with 8 held; pages kept until the host answers" },
+	{ "uring_killed", t_uring_killed, NEEDS_SIM, "io_uring: submitter and its ring killed with 4 held (6.12+: cancelled at once)" },
+	{ "uring_killed_shared", t_uring_killed_shared, NEEDS_SIM, "io_uring: submitter killed, its parent keeps the ring: CQEs when the host answers" },
+	{ "uring_exec", t_uring_exec, NEEDS_SIM, "io_uring: submitter execs with 4 held (6.12+: ECANCELED; 6.1: exec waits)" },
+	{ "uring_exit_host_timeout", t_uring_exit_host_timeout, NEEDS_SIM, "io_uring: submitter exits, the host answers only at its 2 s timeout" },
+	{ "uring_driver_deadline", t_uring_driver_deadline, NEEDS_SIM | SLOW, "io_uring: a host ignoring the timeout: ETIMEDOUT, EAGAIN, channel reset" },
+	{ "uring_removal", t_uring_removal, NEEDS_SIM, "io_uring: rescind with 8 held: ENODEV CQEs" },
+	{ "uring_fixed", t_uring_fixed, NEEDS_SIM, "io_uring: registered buffer: echo, FILL, SUM, nothing pinned per request" },
+	{ "uring_fixed_bad", t_uring_fixed_bad, 0, "io_uring: FIXED outside the buffer or bad buf_index EFAULT; read-only request works" },
+	{ "uring_unregister_held", t_uring_unregister_held, NEEDS_SIM, "io_uring: buffers unregistered while the host holds a FIXED request" },
+	{ "uring_fixed_cancelled", t_uring_fixed_cancelled, NEEDS_SIM, "io_uring: FIXED request cancelled at exit, the host answers later" },
+	{ "uring_fuzz_short", t_uring_fuzz_short, 0, "io_uring: 3000 random SQEs (uring_fuzz subcommand for more)" },
 };
 
 #define NTESTS	(sizeof(tests) / sizeof(tests[0]))
@@ -133,6 +156,7 @@ static void usage(FILE *f)
 "       az_blob_test [-d PATH] [-n CALLS] [-t THREADS] [-r SEED] fuzz\n"
 "       az_blob_test [-d PATH] [-n ITER] [-t THREADS] lifecycle [CASE...]\n"
 "       az_blob_test [-d PATH] [-n ITER] failinject\n"
+"       az_blob_test [-d PATH] [-n CALLS] [-r SEED] uring_fuzz\n"
 "\n"
 "Tests the Azure Blob VMBus driver (hv_azure_blob) through /dev/azure_blob\n"
 "against the simulated host az_blob_sim.ko. Each test prints 'ok NAME',\n"
@@ -174,6 +198,11 @@ static void usage(FILE *f)
 "            fork_during_request, unbind_bind_under_load,\n"
 "            rescind_offer_under_load, unload_while_open,\n"
 "            suspend_resume_under_load; after each the driver must be idle\n"
+"uring_fuzz [-n CALLS] [-r SEED]\n"
+"            random io_uring commands (default 100000, one thread, 32 in\n"
+"            flight): cmd_op, uring_cmd_flags, buf_index, IOSQE_ASYNC and the\n"
+"            payload random; every res 0 or documented, valid ones succeed,\n"
+"            afterwards nothing in flight or pinned\n"
 "failinject [-n ITER]\n"
 "            ITER requests (default 2000, up to 1 MiB) with failslab and\n"
 "            fail_page_alloc failing 20%% of the submitting thread's\n"
@@ -308,6 +337,8 @@ int main(int argc, char **argv)
 	if (argc && !strcmp(argv[0], "lifecycle"))
 		return lifecycle(g_iters_set ? run.iters : 20, argc - 1,
 				 argv + 1);
+	if (argc && !strcmp(argv[0], "uring_fuzz"))
+		return uring_fuzz(g_iters_set ? run.iters : 100000);
 	if (argc && !strcmp(argv[0], "failinject"))
 		return failinject(g_iters_set ? run.iters : 2000);
 

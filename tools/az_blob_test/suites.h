@@ -80,10 +80,36 @@ int t_rescind_after_commit(void);
 int t_resume_failure(void);
 int t_suspend_drains_then_fails(void);
 
+/* uring_suite.c: requests through io_uring (IORING_OP_URING_CMD) */
+int t_uring_round_trips(void);
+int t_uring_status(void);
+int t_uring_validation(void);
+int t_uring_timeout_range(void);
+int t_uring_ring_shape(void);
+int t_uring_iopoll_ring(void);
+int t_uring_not_ioctl(void);
+int t_uring_sqe_copied_once(void);
+int t_uring_inflight_64(void);
+int t_uring_async(void);
+int t_uring_queue_full(void);
+int t_uring_ring_closed(void);
+int t_uring_killed(void);
+int t_uring_killed_shared(void);
+int t_uring_exec(void);
+int t_uring_exit_host_timeout(void);
+int t_uring_driver_deadline(void);
+int t_uring_removal(void);
+int t_uring_fixed(void);
+int t_uring_fixed_bad(void);
+int t_uring_unregister_held(void);
+int t_uring_fixed_cancelled(void);
+int t_uring_fuzz_short(void);
+
 /* Subcommands: each returns the exit status. */
 int demo(void);					/* demo.c */
 int fuzz(unsigned int calls);			/* fuzz.c */
 int lifecycle(unsigned int iters, int argc, char **argv); /* lifecycle.c */
 int failinject(unsigned int iters);		/* failinject.c */
+int uring_fuzz(unsigned int calls);		/* uring_suite.c */
 
 #endif /* AZ_BLOB_TEST_SUITES_H */

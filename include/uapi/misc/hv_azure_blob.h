@@ -131,7 +131,8 @@ struct az_blob_request_sync {
  * * ``ENODEV`` - the device was removed, or is being removed.
  * * ``EAGAIN`` - the device is suspended for hibernation, or was suspended
  *   while the host held the request, which the host may or may not have
- *   carried out.
+ *   carried out; also while, and because, the channel is reset after the
+ *   host overstayed an asynchronous request's deadline.
  * * ``EINTR`` - a fatal signal ended the wait (the caller never sees it).
  * * ``ENOTTY`` - not this ioctl.
  */
