@@ -11,6 +11,16 @@
  *          the system call and the driver's dispatch, nothing else
  *   wake   a futex ping-pong between two threads: the cost of one sleep and
  *          one wake-up each way, what every request pays at least once
+ *   read   one read pass over --size bytes (what the NULL op does per byte)
+ *   memcpy one copy of --size bytes
+ *   uring  the request as an io_uring command (AZ_BLOB_URING_CMD_REQUEST),
+ *          --qd commands in flight from one thread, buffers pinned per
+ *          request
+ *   uring-fixed  the same from a registered buffer (IORING_URING_CMD_FIXED)
+ *
+ * The io_uring modes use a small ring of their own on raw system calls
+ * (static binary, no liburing). With --goals the run ends with the issue's
+ * goals as ratios of its own cells, each PASS or MISS.
  *
  * Each run prints one machine-readable line (key=value), and a table of
  * every run follows at the end.
@@ -21,6 +31,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/futex.h>
+#include <linux/io_uring.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -32,24 +43,54 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <misc/hv_azure_blob.h>
 #include "az_blob_sim.h"
 
-/* Not the driver's: same magic and size, another number. */
+/* Debian 12's linux-libc-dev (6.1) has these; for older headers. */
+#ifndef IORING_SETUP_SQE128
+#define IORING_SETUP_SQE128	(1U << 10)
+#endif
+#ifndef IORING_SETUP_CQE32
+#define IORING_SETUP_CQE32	(1U << 11)
+#endif
+#ifndef IORING_URING_CMD_FIXED
+#define IORING_URING_CMD_FIXED	(1U << 0)
+#endif
+
+/* Not the driver's: same magic and size, a number it does not know. */
 #define BENCH_BAD_IOCTL \
-	_IOWR(AZ_BLOB_MAGIC_NUMBER, 0xf1, struct az_blob_request_sync)
+	_IOWR(AZ_BLOB_MAGIC_NUMBER, 0xfe, struct az_blob_request_sync)
 
 #define MAX_LIST	16
-#define MAX_RUNS	256
+#define MAX_RUNS	1024
+#define MAX_QD		256
 #define REQ_AREA	4096	/* request at 0, response at RESP_OFF */
 #define RESP_OFF	2048
 #define RESP_LEN	64
+#define URING_TIMEOUT_MS 60000	/* 1..AZ_BLOB_URING_MAX_TIMEOUT */
 
-enum mode { MODE_IOCTL, MODE_NOOP, MODE_WAKE, NR_MODES };
-static const char *const mode_name[NR_MODES] = { "ioctl", "noop", "wake" };
+enum mode {
+	MODE_IOCTL, MODE_NOOP, MODE_WAKE, MODE_READ, MODE_MEMCPY,
+	MODE_URING, MODE_URING_FIXED, NR_MODES
+};
+static const char *const mode_name[NR_MODES] = {
+	"ioctl", "noop", "wake", "read", "memcpy", "uring", "uring-fixed"
+};
+
+static bool mode_sized(enum mode m)
+{
+	return m == MODE_IOCTL || m == MODE_READ || m == MODE_MEMCPY ||
+	       m == MODE_URING || m == MODE_URING_FIXED;
+}
+
+static bool mode_uring(enum mode m)
+{
+	return m == MODE_URING || m == MODE_URING_FIXED;
+}
 
 enum phase { PH_WARMUP, PH_MEASURE, PH_STOP };
 
@@ -134,6 +175,7 @@ static double hist_pct_us(const struct hist *h, double p)
 struct config {
 	enum mode mode;
 	unsigned int threads;
+	unsigned int qd;	/* io_uring modes: commands in flight */
 	uint64_t size;
 	double seconds;
 	double warmup;
@@ -147,8 +189,11 @@ struct result {
 	uint64_t ops;
 	uint64_t errors;
 	double cpu_busy_pct;	/* all CPUs together, 100 = all busy */
+	double usr_pct, sys_pct, irq_pct;	/* parts of cpu_busy_pct */
 	double cpu_us_per_op;	/* every CPU's busy time, the host's too */
 	double p50, p90, p99, max;
+	unsigned int n;		/* > 1: medians of n runs of the cell */
+	double rate;		/* with n > 1: the median ops/s */
 };
 
 /* One futex ping-pong pair (MODE_WAKE). */
@@ -158,13 +203,31 @@ struct pair {
 	pthread_t partner;
 };
 
+/* A ring of our own: IORING_SETUP_SQE128 | IORING_SETUP_CQE32. */
+struct ring {
+	int fd;
+	unsigned int sq_entries, cq_entries;
+	void *map;
+	size_t map_len;
+	uint8_t *sqes;
+	size_t sqes_len;
+	unsigned int *sq_head, *sq_tail, *sq_mask, *sq_array;
+	unsigned int *cq_head, *cq_tail, *cq_mask;
+	uint8_t *cqes;		/* 32 bytes each */
+};
+
 struct worker {
 	const struct config *cfg;
 	pthread_t thread;
 	int fd;
-	uint8_t *area;		/* request and response (MODE_IOCTL) */
-	uint8_t *data;		/* cfg->size bytes (MODE_IOCTL) */
+	uint8_t *area;		/* request and response (MODE_IOCTL); io_uring:
+				 * qd of them, then the data */
+	size_t area_len;
+	uint8_t *data;		/* cfg->size bytes */
+	uint8_t *copy;		/* MODE_MEMCPY: the destination */
+	uint64_t sink;		/* MODE_READ: keeps the reads */
 	struct pair pair;	/* MODE_WAKE */
+	struct ring ring;	/* io_uring modes */
 	uint64_t quota;		/* ops to measure; 0: until PH_STOP */
 	uint64_t ops;
 	uint64_t errors;
@@ -221,6 +284,57 @@ static void *partner_main(void *arg)
 	}
 }
 
+/* The NULL request for one buffer triple. */
+static void fill_request(const struct config *cfg,
+			 struct az_blob_request_sync *r, uint8_t *area,
+			 uint8_t *data)
+{
+	struct az_sim_req *s = (struct az_sim_req *)area;
+
+	memset(s, 0, sizeof(*s));
+	s->magic = AZ_SIM_MAGIC;	/* the guests are little-endian */
+	s->op = AZ_SIM_OP_NULL;
+	memset(r, 0, sizeof(*r));
+	r->request_len = sizeof(*s);
+	r->request_buffer = (uintptr_t)area;
+	r->response_len = RESP_LEN;
+	r->response_buffer = (uintptr_t)(area + RESP_OFF);
+	r->data_len = cfg->size;
+	r->data_valid = cfg->size;
+	r->data_buffer = cfg->size ? (uintptr_t)data : 0;
+	r->flags = AZ_BLOB_DATA_HOST_READS;
+}
+
+/* What the host answered: false with w->why set unless 0, 0. */
+static bool check_answer(struct worker *w, uint32_t status, uint32_t len)
+{
+	if (status == AZ_SIM_STATUS_BAD_REQUEST) {
+		snprintf(w->why, sizeof(w->why),
+			 "the host does not know AZ_SIM_OP_NULL (an az_blob_sim.ko older than this tool?)");
+		return false;
+	}
+	if (status || len) {
+		snprintf(w->why, sizeof(w->why),
+			 "status 0x%08x, response_len %u; want 0, 0", status, len);
+		return false;
+	}
+	return true;
+}
+
+/* One read pass, as the NULL op reads: eight bytes at a time. */
+static uint64_t read_pass(const uint8_t *p, uint64_t n)
+{
+	uint64_t acc = 0, v, i;
+
+	for (i = 0; i + sizeof(v) <= n; i += sizeof(v)) {
+		memcpy(&v, p + i, sizeof(v));
+		acc ^= v;
+	}
+	for (; i < n; i++)
+		acc ^= p[i];
+	return acc;
+}
+
 /* One operation; false with w->why set on failure. */
 static bool do_op(struct worker *w, struct az_blob_request_sync *r)
 {
@@ -235,18 +349,8 @@ static bool do_op(struct worker *w, struct az_blob_request_sync *r)
 				 strerror(errno));
 			return false;
 		}
-		if (r->response.status == AZ_SIM_STATUS_BAD_REQUEST) {
-			snprintf(w->why, sizeof(w->why),
-				 "the host does not know AZ_SIM_OP_NULL (an az_blob_sim.ko older than this tool?)");
-			return false;
-		}
-		if (r->response.status || r->response.response_len) {
-			snprintf(w->why, sizeof(w->why),
-				 "status 0x%08x, response_len %u; want 0, 0",
-				 r->response.status, r->response.response_len);
-			return false;
-		}
-		return true;
+		return check_answer(w, r->response.status,
+				    r->response.response_len);
 	case MODE_NOOP:
 		if (ioctl(w->fd, BENCH_BAD_IOCTL, r) != -1 || errno != ENOTTY) {
 			snprintf(w->why, sizeof(w->why),
@@ -260,53 +364,266 @@ static bool do_op(struct worker *w, struct az_blob_request_sync *r)
 		futex(&w->pair.turn, FUTEX_WAKE_PRIVATE, 1);
 		futex_wait_while(&w->pair.turn, 1);
 		return true;
+	case MODE_READ:
+		w->sink ^= read_pass(w->data, cfg->size);
+		/* The compiler must not drop the pass. */
+		__asm__ volatile("" : : "r"(w->sink) : "memory");
+		return true;
+	case MODE_MEMCPY:
+		memcpy(w->copy, w->data, cfg->size);
+		__asm__ volatile("" : : "r"(w->copy) : "memory");
+		return true;
 	default:
 		return false;
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* io_uring on raw system calls                                        */
+
+static int ring_setup(struct ring *rg, unsigned int entries)
+{
+	struct io_uring_params p;
+	size_t sq_len, cq_len;
+	uint8_t *m;
+
+	memset(rg, 0, sizeof(*rg));
+	rg->fd = -1;
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+	rg->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
+	if (rg->fd < 0)
+		return -errno;
+	if (!(p.features & IORING_FEAT_SINGLE_MMAP))
+		return -ENOSYS;	/* 5.4 and older: not a kernel we run */
+	rg->sq_entries = p.sq_entries;
+	rg->cq_entries = p.cq_entries;
+	sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
+	cq_len = p.cq_off.cqes + p.cq_entries * 32;
+	rg->map_len = sq_len > cq_len ? sq_len : cq_len;
+	rg->map = mmap(NULL, rg->map_len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, rg->fd, IORING_OFF_SQ_RING);
+	if (rg->map == MAP_FAILED) {
+		rg->map = NULL;
+		return -errno;
+	}
+	rg->sqes_len = p.sq_entries * 128;
+	rg->sqes = mmap(NULL, rg->sqes_len, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_POPULATE, rg->fd, IORING_OFF_SQES);
+	if (rg->sqes == MAP_FAILED) {
+		rg->sqes = NULL;
+		return -errno;
+	}
+	m = rg->map;
+	rg->sq_head = (unsigned int *)(m + p.sq_off.head);
+	rg->sq_tail = (unsigned int *)(m + p.sq_off.tail);
+	rg->sq_mask = (unsigned int *)(m + p.sq_off.ring_mask);
+	rg->sq_array = (unsigned int *)(m + p.sq_off.array);
+	rg->cq_head = (unsigned int *)(m + p.cq_off.head);
+	rg->cq_tail = (unsigned int *)(m + p.cq_off.tail);
+	rg->cq_mask = (unsigned int *)(m + p.cq_off.ring_mask);
+	rg->cqes = m + p.cq_off.cqes;
+	return 0;
+}
+
+static void ring_close(struct ring *rg)
+{
+	if (rg->sqes)
+		munmap(rg->sqes, rg->sqes_len);
+	if (rg->map)
+		munmap(rg->map, rg->map_len);
+	if (rg->fd >= 0)
+		close(rg->fd);
+	memset(rg, 0, sizeof(*rg));
+	rg->fd = -1;
+}
+
+/* Queue the command of slot @i (SQE @i); the kernel sees it at ring_enter. */
+static void ring_queue(struct ring *rg, unsigned int i,
+		       const struct az_blob_request_sync *r, int fd, bool fixed)
+{
+	struct io_uring_sqe *sqe = (struct io_uring_sqe *)(rg->sqes + i * 128);
+	unsigned int tail = *rg->sq_tail;
+
+	memset(sqe, 0, 128);
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = AZ_BLOB_URING_CMD_REQUEST;
+	sqe->user_data = i;
+	if (fixed) {
+		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+		sqe->buf_index = 0;
+	}
+	memcpy(sqe->cmd, r, sizeof(*r));
+	rg->sq_array[tail & *rg->sq_mask] = i;
+	__atomic_store_n(rg->sq_tail, tail + 1, __ATOMIC_RELEASE);
+}
+
+static int ring_enter(struct ring *rg, unsigned int submit, unsigned int wait)
+{
+	long ret = syscall(__NR_io_uring_enter, rg->fd, submit, wait,
+			   wait ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
+
+	return ret < 0 ? -errno : (int)ret;
+}
+
+/*
+ * One thread, cfg->qd commands kept in flight; each command's latency is
+ * from the moment its SQE was written to the moment its CQE was read.
+ */
+static void uring_loop(struct worker *w)
+{
+	const struct config *cfg = w->cfg;
+	bool fixed = cfg->mode == MODE_URING_FIXED;
+	struct az_blob_request_sync r[MAX_QD];
+	uint64_t t0[MAX_QD];
+	int ph0[MAX_QD];
+	unsigned int i, head, tail, inflight = 0, unsubmitted = 0;
+	uint64_t started = 0;
+	bool stopping = false;
+	int ret;
+
+	for (i = 0; i < cfg->qd; i++)
+		fill_request(cfg, &r[i], w->area + (size_t)i * REQ_AREA, w->data);
+	for (i = 0; i < cfg->qd; i++) {
+		r[i].timeout = URING_TIMEOUT_MS;
+		ph0[i] = atomic_load(&phase);
+		t0[i] = now_ns();
+		ring_queue(&w->ring, i, &r[i], w->fd, fixed);
+		inflight++;
+		unsubmitted++;
+		if (ph0[i] == PH_MEASURE)
+			started++;
+	}
+	while (inflight) {
+		ret = ring_enter(&w->ring, unsubmitted, 1);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			snprintf(w->why, sizeof(w->why), "io_uring_enter: %s",
+				 strerror(-ret));
+			w->errors++;
+			atomic_store(&phase, PH_STOP);
+			return;	/* closing the ring ends what is in flight */
+		}
+		if (ret > 0)
+			unsubmitted -= (unsigned int)ret;
+
+		head = *w->ring.cq_head;
+		tail = __atomic_load_n(w->ring.cq_tail, __ATOMIC_ACQUIRE);
+		for (; head != tail; head++) {
+			struct io_uring_cqe *cqe = (struct io_uring_cqe *)
+				(w->ring.cqes + (head & *w->ring.cq_mask) * 32);
+			uint64_t t1 = now_ns(), res2 = cqe->big_cqe[0];
+			unsigned int slot = (unsigned int)cqe->user_data;
+			int res = cqe->res;
+			int ph;
+
+			inflight--;
+			if (slot >= cfg->qd) {
+				snprintf(w->why, sizeof(w->why),
+					 "CQE with user_data %u", slot);
+				res = -EPROTO;
+			} else if (res < 0) {
+				snprintf(w->why, sizeof(w->why),
+					 "CQE res %d (%s)", res, strerror(-res));
+			} else if (!check_answer(w, AZ_BLOB_CQE_STATUS(res2),
+						 AZ_BLOB_CQE_RESPONSE_LEN(res2))) {
+				res = -EPROTO;
+			}
+			if (res < 0) {
+				if (!w->errors)
+					atomic_store(&phase, PH_STOP);
+				w->errors++;
+				stopping = true;
+				continue;
+			}
+			if (ph0[slot] == PH_MEASURE) {
+				hist_add(&w->hist, t1 - t0[slot]);
+				w->ops++;
+			}
+			ph = atomic_load(&phase);
+			if (ph == PH_STOP || (w->quota && started >= w->quota))
+				stopping = true;
+			if (stopping)
+				continue;
+			ph0[slot] = ph;
+			if (ph == PH_MEASURE)
+				started++;
+			t0[slot] = now_ns();
+			ring_queue(&w->ring, slot, &r[slot], w->fd, fixed);
+			inflight++;
+			unsubmitted++;
+		}
+		__atomic_store_n(w->ring.cq_head, head, __ATOMIC_RELEASE);
+	}
+}
+
+/* Ring and registered buffer for one io_uring worker; false with why set. */
+static bool uring_prepare(struct worker *w)
+{
+	struct iovec iov;
+	int ret;
+
+	ret = ring_setup(&w->ring, w->cfg->qd);
+	if (ret) {
+		snprintf(w->why, sizeof(w->why), "io_uring_setup(SQE128|CQE32): %s",
+			 strerror(-ret));
+		return false;
+	}
+	if (w->cfg->mode == MODE_URING_FIXED) {
+		iov.iov_base = w->area;
+		iov.iov_len = w->area_len;
+		if (syscall(__NR_io_uring_register, w->ring.fd,
+			    IORING_REGISTER_BUFFERS, &iov, 1) < 0) {
+			snprintf(w->why, sizeof(w->why),
+				 "IORING_REGISTER_BUFFERS of %zu bytes: %s",
+				 w->area_len, strerror(errno));
+			return false;
+		}
+	}
+	return true;
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct az_blob_request_sync r;
-	struct az_sim_req *s;
+	bool ready = true;
 	uint64_t t0, t1;
 	int ph;
 
 	memset(&r, 0, sizeof(r));
-	if (w->cfg->mode == MODE_IOCTL) {
-		s = (struct az_sim_req *)w->area;
-		memset(s, 0, sizeof(*s));
-		s->magic = AZ_SIM_MAGIC;	/* the guests are little-endian */
-		s->op = AZ_SIM_OP_NULL;
-		r.request_len = sizeof(*s);
-		r.request_buffer = (uintptr_t)w->area;
-		r.response_len = RESP_LEN;
-		r.response_buffer = (uintptr_t)(w->area + RESP_OFF);
-		r.data_len = w->cfg->size;
-		r.data_valid = w->cfg->size;
-		r.data_buffer = w->cfg->size ? (uintptr_t)w->data : 0;
-		r.flags = AZ_BLOB_DATA_HOST_READS;
-	}
+	if (w->cfg->mode == MODE_IOCTL)
+		fill_request(w->cfg, &r, w->area, w->data);
+	if (mode_uring(w->cfg->mode))
+		ready = uring_prepare(w);
 
 	pthread_barrier_wait(&start_barrier);
-	for (;;) {
-		ph = atomic_load(&phase);
-		if (ph == PH_STOP || (w->quota && w->ops >= w->quota))
-			break;
-		t0 = now_ns();
-		if (!do_op(w, &r)) {
-			w->errors++;
-			atomic_store(&phase, PH_STOP);
-			break;
-		}
-		t1 = now_ns();
-		/* Counted if it started in the window, however it ends. */
-		if (ph == PH_MEASURE) {
-			hist_add(&w->hist, t1 - t0);
-			w->ops++;
+	if (!ready) {
+		w->errors++;
+		atomic_store(&phase, PH_STOP);
+	} else if (mode_uring(w->cfg->mode)) {
+		uring_loop(w);
+	} else {
+		for (;;) {
+			ph = atomic_load(&phase);
+			if (ph == PH_STOP || (w->quota && w->ops >= w->quota))
+				break;
+			t0 = now_ns();
+			if (!do_op(w, &r)) {
+				w->errors++;
+				atomic_store(&phase, PH_STOP);
+				break;
+			}
+			t1 = now_ns();
+			/* Counted if it started in the window, however it ends. */
+			if (ph == PH_MEASURE) {
+				hist_add(&w->hist, t1 - t0);
+				w->ops++;
+			}
 		}
 	}
+	if (mode_uring(w->cfg->mode))
+		ring_close(&w->ring);
 
 	if (w->cfg->mode == MODE_WAKE) {
 		atomic_store(&w->pair.stop, true);
@@ -317,8 +634,12 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Busy and total jiffies of all CPUs, from /proc/stat. */
-static bool cpu_sample(uint64_t *busy, uint64_t *total)
+/* Jiffies of all CPUs from /proc/stat: user+nice, system, irq+softirq, total. */
+struct cpu_times {
+	uint64_t usr, sys, irq, busy, total;
+};
+
+static bool cpu_sample(struct cpu_times *c)
 {
 	unsigned long long v[10] = { 0 };
 	FILE *f = fopen("/proc/stat", "r");
@@ -332,11 +653,14 @@ static bool cpu_sample(uint64_t *busy, uint64_t *total)
 	fclose(f);
 	if (n < 5)
 		return false;
-	*total = 0;
+	c->total = 0;
 	/* guest and guest_nice are already in user and nice */
 	for (i = 0; i < 8; i++)
-		*total += v[i];
-	*busy = *total - v[3] - v[4];	/* idle, iowait */
+		c->total += v[i];
+	c->busy = c->total - v[3] - v[4];	/* idle, iowait */
+	c->usr = v[0] + v[1];
+	c->sys = v[2];
+	c->irq = v[5] + v[6];
 	return true;
 }
 
@@ -368,14 +692,16 @@ static void *map_area(size_t len)
 
 static int run(const struct config *cfg, struct result *res)
 {
-	uint64_t busy0 = 0, total0 = 0, busy1 = 0, total1 = 0, t0, t1 = 0;
+	struct cpu_times c0 = { 0 }, c1 = { 0 };
+	uint64_t t0, t1 = 0;
 	struct worker *ws;
 	struct hist *all;
 	bool have_cpu;
 	unsigned int i;
 	int fd = -1, ret = 0;
 
-	if (cfg->mode != MODE_WAKE) {
+	if (cfg->mode == MODE_IOCTL || cfg->mode == MODE_NOOP ||
+	    mode_uring(cfg->mode)) {
 		fd = open(cfg->device, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			die("%s: %s", cfg->device, strerror(errno));
@@ -397,9 +723,24 @@ static int run(const struct config *cfg, struct result *res)
 			w->quota = cfg->requests / cfg->threads +
 				   (i < cfg->requests % cfg->threads);
 		if (cfg->mode == MODE_IOCTL) {
+			w->area_len = REQ_AREA;
 			w->area = map_area(REQ_AREA);
 			if (cfg->size)
 				w->data = map_area(cfg->size);
+		} else if (mode_uring(cfg->mode)) {
+			/*
+			 * One mapping (the registered buffer): qd request and
+			 * response pages, then one data buffer that every
+			 * command reads (the host only reads it).
+			 */
+			w->area_len = (size_t)cfg->qd * REQ_AREA +
+				      ((cfg->size + 4095) & ~4095ULL);
+			w->area = map_area(w->area_len);
+			w->data = w->area + (size_t)cfg->qd * REQ_AREA;
+		} else if (cfg->mode == MODE_READ || cfg->mode == MODE_MEMCPY) {
+			w->data = map_area(cfg->size);
+			if (cfg->mode == MODE_MEMCPY)
+				w->copy = map_area(cfg->size);
 		}
 		if (cfg->mode == MODE_WAKE &&
 		    pthread_create(&w->pair.partner, NULL, partner_main,
@@ -412,7 +753,7 @@ static int run(const struct config *cfg, struct result *res)
 	pthread_barrier_wait(&start_barrier);
 	if (!cfg->requests && cfg->warmup > 0)
 		sleep_s(cfg->warmup);
-	have_cpu = cpu_sample(&busy0, &total0);
+	have_cpu = cpu_sample(&c0);
 	t0 = now_ns();
 	if (!cfg->requests) {
 		/* Unless a failed op stopped the run already. */
@@ -421,14 +762,14 @@ static int run(const struct config *cfg, struct result *res)
 		atomic_compare_exchange_strong(&phase, &expect, PH_MEASURE);
 		sleep_s(cfg->seconds);
 		t1 = now_ns();
-		have_cpu = cpu_sample(&busy1, &total1) && have_cpu;
+		have_cpu = cpu_sample(&c1) && have_cpu;
 		atomic_store(&phase, PH_STOP);
 	}
 	for (i = 0; i < cfg->threads; i++)
 		pthread_join(ws[i].thread, NULL);
 	if (cfg->requests) {
 		t1 = now_ns();
-		have_cpu = cpu_sample(&busy1, &total1) && have_cpu;
+		have_cpu = cpu_sample(&c1) && have_cpu;
 	}
 
 	memset(res, 0, sizeof(*res));
@@ -446,15 +787,21 @@ static int run(const struct config *cfg, struct result *res)
 			ret = 1;
 		}
 		if (w->area)
-			munmap(w->area, REQ_AREA);
-		if (w->data)
+			munmap(w->area, w->area_len);
+		if (w->data && !mode_uring(cfg->mode))
 			munmap(w->data, cfg->size);
+		if (w->copy)
+			munmap(w->copy, cfg->size);
 	}
-	if (have_cpu && total1 > total0) {
-		res->cpu_busy_pct = 100.0 * (double)(busy1 - busy0) /
-				    (double)(total1 - total0);
+	if (have_cpu && c1.total > c0.total) {
+		double tot = (double)(c1.total - c0.total);
+
+		res->cpu_busy_pct = 100.0 * (double)(c1.busy - c0.busy) / tot;
+		res->usr_pct = 100.0 * (double)(c1.usr - c0.usr) / tot;
+		res->sys_pct = 100.0 * (double)(c1.sys - c0.sys) / tot;
+		res->irq_pct = 100.0 * (double)(c1.irq - c0.irq) / tot;
 		if (res->ops)
-			res->cpu_us_per_op = (double)(busy1 - busy0) * 1e6 /
+			res->cpu_us_per_op = (double)(c1.busy - c0.busy) * 1e6 /
 					     (double)sysconf(_SC_CLK_TCK) /
 					     (double)res->ops;
 	}
@@ -473,48 +820,215 @@ static int run(const struct config *cfg, struct result *res)
 
 static double ops_per_s(const struct result *r)
 {
+	if (r->n > 1)
+		return r->rate;
 	return r->elapsed > 0 ? (double)r->ops / r->elapsed : 0;
 }
 
 static double mb_per_s(const struct result *r)
 {
-	return r->cfg.mode == MODE_IOCTL ?
+	return mode_sized(r->cfg.mode) ?
 		ops_per_s(r) * (double)r->cfg.size / 1e6 : 0;
 }
 
 static void print_line(const struct result *r)
 {
-	printf("az_blob_bench mode=%s threads=%u size=%llu seconds=%.3f ops=%llu errors=%llu ops_per_s=%.1f mb_per_s=%.2f p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f cpu_busy_pct=%.1f cpu_us_per_op=%.1f\n",
+	if (r->n > 1)
+		printf("az_blob_bench median n=%u", r->n);
+	else
+		printf("az_blob_bench");
+	printf(" mode=%s threads=%u qd=%u size=%llu seconds=%.3f ops=%llu errors=%llu ops_per_s=%.1f mb_per_s=%.2f p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f cpu_busy_pct=%.1f usr_pct=%.1f sys_pct=%.1f irq_pct=%.1f cpu_us_per_op=%.1f\n",
 	       mode_name[r->cfg.mode], r->cfg.threads,
-	       r->cfg.mode == MODE_IOCTL ? (unsigned long long)r->cfg.size : 0ULL,
+	       mode_uring(r->cfg.mode) ? r->cfg.qd : 0,
+	       mode_sized(r->cfg.mode) ? (unsigned long long)r->cfg.size : 0ULL,
 	       r->elapsed, (unsigned long long)r->ops,
 	       (unsigned long long)r->errors, ops_per_s(r), mb_per_s(r),
 	       r->p50, r->p90, r->p99, r->max, r->cpu_busy_pct,
-	       r->cpu_us_per_op);
+	       r->usr_pct, r->sys_pct, r->irq_pct, r->cpu_us_per_op);
 	fflush(stdout);
+}
+
+static void size_str(char *buf, size_t len, uint64_t size)
+{
+	if (size >= (1 << 20) && !(size % (1 << 20)))
+		snprintf(buf, len, "%lluM", (unsigned long long)(size >> 20));
+	else if (size >= 1024 && !(size % 1024))
+		snprintf(buf, len, "%lluK", (unsigned long long)(size >> 10));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)size);
 }
 
 static void print_table(const struct result *rs, unsigned int n)
 {
 	unsigned int i;
-	char size[24];
+	char size[24], qd[16];
 
-	printf("\n%-6s %7s %9s %10s %9s %9s %9s %9s %9s %6s %9s\n",
-	       "mode", "threads", "size", "ops/s", "MB/s", "p50 us",
-	       "p90 us", "p99 us", "max us", "cpu%", "cpu us/op");
+	printf("\n%-11s %7s %4s %6s %10s %9s %9s %9s %9s %9s %6s %5s %5s %5s %9s\n",
+	       "mode", "threads", "qd", "size", "ops/s", "MB/s", "p50 us",
+	       "p90 us", "p99 us", "max us", "cpu%", "usr%", "sys%", "irq%",
+	       "cpu us/op");
 	for (i = 0; i < n; i++) {
 		const struct result *r = &rs[i];
 
-		if (r->cfg.mode == MODE_IOCTL)
-			snprintf(size, sizeof(size), "%llu",
-				 (unsigned long long)r->cfg.size);
+		if (mode_sized(r->cfg.mode))
+			size_str(size, sizeof(size), r->cfg.size);
 		else
 			snprintf(size, sizeof(size), "-");
-		printf("%-6s %7u %9s %10.1f %9.2f %9.1f %9.1f %9.1f %9.1f %6.1f %9.1f%s\n",
-		       mode_name[r->cfg.mode], r->cfg.threads, size,
+		if (mode_uring(r->cfg.mode))
+			snprintf(qd, sizeof(qd), "%u", r->cfg.qd);
+		else
+			snprintf(qd, sizeof(qd), "-");
+		printf("%-11s %7u %4s %6s %10.1f %9.2f %9.1f %9.1f %9.1f %9.1f %6.1f %5.1f %5.1f %5.1f %9.1f%s\n",
+		       mode_name[r->cfg.mode], r->cfg.threads, qd, size,
 		       ops_per_s(r), mb_per_s(r), r->p50, r->p90, r->p99,
-		       r->max, r->cpu_busy_pct, r->cpu_us_per_op,
+		       r->max, r->cpu_busy_pct, r->usr_pct, r->sys_pct,
+		       r->irq_pct, r->cpu_us_per_op,
 		       r->errors ? "  ERRORS" : "");
+	}
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ */
+/* The goals of issue 11, as ratios of this run's cells                */
+
+static const struct result *find(const struct result *rs, unsigned int n,
+				 enum mode m, unsigned int threads,
+				 unsigned int qd, uint64_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const struct result *r = &rs[i];
+
+		if (r->cfg.mode != m || r->errors || !r->ops)
+			continue;
+		if (threads && r->cfg.threads != threads)
+			continue;
+		if (mode_uring(m) && r->cfg.qd != qd)
+			continue;
+		if (mode_sized(m) && r->cfg.size != size)
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+static const char *verdict(bool ok)
+{
+	return ok ? "PASS" : "MISS";
+}
+
+/*
+ * One line per goal: "goal X: what = ratio (want ...) PASS|MISS|n/a", and a
+ * machine-readable "az_blob_bench goal=X ratio=R result=..." line.
+ */
+static void print_goals(const struct result *rs, unsigned int n,
+			double margin)
+{
+	const struct result *a, *b, *c;
+	double ratio, worst = 0;
+	bool any = false, ok;
+	unsigned int i;
+	char sz[24];
+
+	printf("\ngoals (ratios of this run's cells):\n");
+
+	/* (a) a small request within 2x the wake round trip */
+	a = find(rs, n, MODE_IOCTL, 1, 0, 4096);
+	b = find(rs, n, MODE_WAKE, 1, 0, 0);
+	if (a && b && b->p50 > 0) {
+		ratio = a->p50 / b->p50;
+		printf("goal a: ioctl 4K 1 thread p50 %.1f us / futex round trip p50 %.1f us = %.2fx (want <= 2x) %s\n",
+		       a->p50, b->p50, ratio, verdict(ratio <= 2));
+		printf("az_blob_bench goal=a ratio=%.3f want=le2 result=%s\n",
+		       ratio, verdict(ratio <= 2));
+	} else {
+		printf("goal a: n/a (needs ioctl 4K 1 thread and wake 1 thread)\n");
+		printf("az_blob_bench goal=a result=n/a\n");
+	}
+
+	/*
+	 * (b) a 32 MiB request at >= 90% of one read pass: the largest ioctl
+	 * size from 31 MiB on (32 MiB of data alone spans all 8192 pages
+	 * AZ_BLOB_MAX_PAGES allows; 32760 KiB leaves the request's and the
+	 * response's page).
+	 */
+	a = NULL;
+	for (i = 0; i < n; i++)
+		if (rs[i].cfg.mode == MODE_IOCTL && rs[i].cfg.threads == 1 &&
+		    rs[i].cfg.size >= (31ULL << 20) && rs[i].ops &&
+		    !rs[i].errors && (!a || rs[i].cfg.size > a->cfg.size))
+			a = &rs[i];
+	b = a ? find(rs, n, MODE_READ, 1, 0, a->cfg.size) : NULL;
+	if (a && b && mb_per_s(b) > 0) {
+		ratio = mb_per_s(a) / mb_per_s(b);
+		c = find(rs, n, MODE_URING_FIXED, 1, 1, a->cfg.size);
+		size_str(sz, sizeof(sz), a->cfg.size);
+		printf("goal b: ioctl %s 1 thread %.0f MB/s / read pass %.0f MB/s = %.0f%% (want >= 90%%) %s",
+		       sz, mb_per_s(a), mb_per_s(b), 100 * ratio,
+		       verdict(ratio >= 0.9));
+		if (c)
+			printf("; uring-fixed QD1 %.0f%%",
+			       100 * mb_per_s(c) / mb_per_s(b));
+		printf("\naz_blob_bench goal=b ratio=%.3f want=ge0.9 result=%s\n",
+		       ratio, verdict(ratio >= 0.9));
+	} else {
+		printf("goal b: n/a (needs ioctl and read of 31 MiB or more, 1 thread)\n");
+		printf("az_blob_bench goal=b result=n/a\n");
+	}
+
+	/* (c) io_uring QD32 one thread: >= 4x one ioctl thread, >= 8 threads */
+	a = find(rs, n, MODE_URING, 1, 32, 4096);
+	b = find(rs, n, MODE_IOCTL, 1, 0, 4096);
+	c = find(rs, n, MODE_IOCTL, 8, 0, 4096);
+	if (a && b && c) {
+		double r1 = ops_per_s(a) / ops_per_s(b);
+		double r8 = ops_per_s(a) / ops_per_s(c);
+		const struct result *f = find(rs, n, MODE_URING_FIXED, 1, 32, 4096);
+
+		ok = r1 >= 4 && r8 >= 1;
+		printf("goal c: uring QD32 4K %.0f/s / ioctl 1 thread %.0f/s = %.2fx (want >= 4x); / ioctl 8 threads %.0f/s = %.2fx (want >= 1x)",
+		       ops_per_s(a), ops_per_s(b), r1, ops_per_s(c), r8);
+		if (f)
+			printf("; uring-fixed QD32 %.2fx, %.2fx",
+			       ops_per_s(f) / ops_per_s(b),
+			       ops_per_s(f) / ops_per_s(c));
+		printf(" %s\n", verdict(ok));
+		printf("az_blob_bench goal=c ratio=%.3f ratio8=%.3f want=ge4,ge1 result=%s\n",
+		       r1, r8, verdict(ok));
+	} else {
+		printf("goal c: n/a (needs uring QD32 4K, ioctl 4K 1 and 8 threads)\n");
+		printf("az_blob_bench goal=c result=n/a\n");
+	}
+
+	/* (d) registered buffers measurably ahead of pinning from 64 KiB */
+	printf("goal d: uring-fixed / uring ops/s (want >= %.2fx each):", margin);
+	ok = true;
+	for (i = 0; i < n; i++) {
+		const struct result *f = &rs[i];
+
+		if (f->cfg.mode != MODE_URING_FIXED || f->cfg.size < (64 << 10) ||
+		    (f->cfg.qd != 1 && f->cfg.qd != 32) || f->errors || !f->ops)
+			continue;
+		b = find(rs, n, MODE_URING, 1, f->cfg.qd, f->cfg.size);
+		if (!b)
+			continue;
+		ratio = ops_per_s(f) / ops_per_s(b);
+		size_str(sz, sizeof(sz), f->cfg.size);
+		printf(" %s QD%u %.2fx;", sz, f->cfg.qd, ratio);
+		if (!any || ratio < worst)
+			worst = ratio;
+		any = true;
+		if (ratio < margin)
+			ok = false;
+	}
+	if (any) {
+		printf(" %s\n", verdict(ok));
+		printf("az_blob_bench goal=d ratio=%.3f want=ge%.2f result=%s\n",
+		       worst, margin, verdict(ok));
+	} else {
+		printf(" n/a (needs uring and uring-fixed, QD1 or QD32, 64K and up)\n");
+		printf("az_blob_bench goal=d result=n/a\n");
 	}
 	fflush(stdout);
 }
@@ -533,27 +1047,52 @@ static void usage(FILE *f)
 "  noop    an ioctl number the driver does not know (fails with ENOTTY)\n"
 "  wake    futex ping-pong between two threads (--threads pairs); one op is\n"
 "          a round trip\n"
+"  read    one read pass over --size bytes, eight at a time (as the NULL\n"
+"          op reads them); one thread\n"
+"  memcpy  one memcpy of --size bytes; one thread\n"
+"  uring   the request as an io_uring command (AZ_BLOB_URING_CMD_REQUEST,\n"
+"          SQE128/CQE32 ring), --qd commands in flight from one thread,\n"
+"          the buffers pinned by each command; the commands share one\n"
+"          data buffer\n"
+"  uring-fixed  as uring, all buffers in one registered buffer\n"
+"          (IORING_URING_CMD_FIXED)\n"
 "\n"
 "Options (LIST: comma-separated values; every combination is run):\n"
-"  -t, --threads=LIST   concurrent threads (default 1)\n"
-"  -s, --size=LIST      data buffer bytes for ioctl, K/M suffix (default 4K;\n"
-"                       0: no data buffer)\n"
+"  -t, --threads=LIST   concurrent threads of ioctl (default 1)\n"
+"  -T, --base-threads=LIST  threads (pairs) of noop and wake (default: -t)\n"
+"  -q, --qd=LIST        io_uring commands in flight (default 1; 1..%d)\n"
+"  -s, --size=LIST      data buffer bytes, K/M suffix (default 4K; 0: no\n"
+"                       data buffer)\n"
 "  -d, --seconds=S      measured time per run (default 5)\n"
 "  -w, --warmup=S       unmeasured time before it (default 1)\n"
 "  -n, --requests=N     measure N ops per run (split over the threads)\n"
 "                       instead of a time, without warm-up\n"
-"  -r, --repeat=N       run every combination N times (default 1)\n"
+"  -r, --repeat=N       run every combination N times (default 1); then\n"
+"                       an \"az_blob_bench median n=N ...\" line per\n"
+"                       combination follows, and the table and the goals\n"
+"                       take the medians\n"
+"  -g, --goals          end with issue 11's goals as ratios of the cells\n"
+"  -m, --margin=X       goal d: registered ahead of pinned by X (default 1.05)\n"
+"  -I, --interleave     run size by size, the modes' cells taking turns\n"
+"                       (the table keeps its order)\n"
+"  -S, --short          the bench's own smoke test: -d 0.2 -w 0.05 --goals,\n"
+"                       and unless given, every mode, -s 4K,64K -t 1,2\n"
+"                       -q 1,4 (no timing is judged)\n"
 "  -D, --device=PATH    the device (default /dev/azure_blob)\n"
 "  -h, --help           this text\n"
 "\n"
-"Output: per run one line \"az_blob_bench mode=... threads=... size=...\n"
-"seconds=... ops=... errors=... ops_per_s=... mb_per_s=... p50_us=...\n"
-"p90_us=... p99_us=... max_us=... cpu_busy_pct=... cpu_us_per_op=...\", then a\n"
-"table of all runs. Latency is per op, from the caller (a wake op is a\n"
-"round trip). MB/s counts data buffer bytes (10^6). cpu_busy_pct is the\n"
-"busy time of all CPUs (/proc/stat) over the run, 100 = every CPU busy;\n"
-"cpu_us_per_op divides that busy time, the simulated host's included, by\n"
-"the ops. Exit status: 0, 1 if an op failed, 2 on a usage or setup error.\n");
+"Output: per run one line \"az_blob_bench mode=... threads=... qd=...\n"
+"size=... seconds=... ops=... errors=... ops_per_s=... mb_per_s=...\n"
+"p50_us=... p90_us=... p99_us=... max_us=... cpu_busy_pct=... usr_pct=...\n"
+"sys_pct=... irq_pct=... cpu_us_per_op=...\", then a table of all runs, then\n"
+"with --goals one \"goal X: ...\" and one \"az_blob_bench goal=X ...\" line\n"
+"per goal. Latency is per op, from the caller (a wake op is a round trip;\n"
+"an io_uring op from writing its SQE to reading its CQE). MB/s counts\n"
+"--size bytes (10^6). cpu_busy_pct is the busy time of all CPUs\n"
+"(/proc/stat) over the run, 100 = every CPU busy, split into usr, sys and\n"
+"irq (hard and soft); cpu_us_per_op divides that busy time, the simulated\n"
+"host's included, by the ops. Exit status: 0, 1 if an op failed, 2 on a\n"
+"usage or setup error.\n", MAX_QD);
 }
 
 static uint64_t parse_num(const char *s, const char *what, bool suffix)
@@ -606,21 +1145,118 @@ static double parse_seconds(const char *s, const char *what)
 	return v;
 }
 
+static int dbl_cmp(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The median of @n values (the mean of the middle two if @n is even). */
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), dbl_cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static bool cfg_equal(const struct config *a, const struct config *b)
+{
+	return a->mode == b->mode && a->threads == b->threads &&
+	       a->qd == b->qd && a->size == b->size;
+}
+
+/*
+ * The repeats of a cell (adjacent in @rs) as one result: each figure the
+ * median of the runs, errors and ops summed. Returns the results left.
+ */
+static unsigned int aggregate(const struct result *rs, unsigned int n,
+			      struct result *out)
+{
+	double v[MAX_RUNS];
+	unsigned int i = 0, j, k, m = 0;
+
+	while (i < n) {
+		struct result *o = &out[m++];
+
+		for (j = i + 1; j < n && cfg_equal(&rs[j].cfg, &rs[i].cfg); j++)
+			;
+		*o = rs[i];
+		if (j - i > 1) {
+#define MED(field, expr) do {					\
+		for (k = i; k < j; k++)				\
+			v[k - i] = (expr);			\
+		o->field = median(v, j - i);			\
+	} while (0)
+			MED(rate, ops_per_s(&rs[k]));
+			MED(p50, rs[k].p50);
+			MED(p90, rs[k].p90);
+			MED(p99, rs[k].p99);
+			MED(max, rs[k].max);
+			MED(cpu_busy_pct, rs[k].cpu_busy_pct);
+			MED(usr_pct, rs[k].usr_pct);
+			MED(sys_pct, rs[k].sys_pct);
+			MED(irq_pct, rs[k].irq_pct);
+			MED(cpu_us_per_op, rs[k].cpu_us_per_op);
+			MED(elapsed, rs[k].elapsed);
+#undef MED
+			o->ops = 0;
+			o->errors = 0;
+			for (k = i; k < j; k++) {
+				o->ops += rs[k].ops;
+				o->errors += rs[k].errors;
+			}
+			o->n = j - i;
+		}
+		i = j;
+	}
+	return m;
+}
+
+/* A cell of the plan; key: repeat, size, parameter index, mode index. */
+struct cell {
+	struct config cfg;
+	unsigned int index;
+	uint64_t key[4];
+};
+
+static int cell_cmp(const void *x, const void *y)
+{
+	const struct cell *a = *(const struct cell *const *)x;
+	const struct cell *b = *(const struct cell *const *)y;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		if (a->key[i] != b->key[i])
+			return a->key[i] < b->key[i] ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "threads", required_argument, NULL, 't' },
+		{ "base-threads", required_argument, NULL, 'T' },
+		{ "qd", required_argument, NULL, 'q' },
 		{ "size", required_argument, NULL, 's' },
 		{ "seconds", required_argument, NULL, 'd' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "requests", required_argument, NULL, 'n' },
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "goals", no_argument, NULL, 'g' },
+		{ "margin", required_argument, NULL, 'm' },
+		{ "short", no_argument, NULL, 'S' },
+		{ "interleave", no_argument, NULL, 'I' },
 		{ "device", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t threads[MAX_LIST] = { 1 }, sizes[MAX_LIST] = { 4096 };
+	uint64_t bthreads[MAX_LIST], qds[MAX_LIST] = { 1 };
 	unsigned int nthreads = 1, nsizes = 1, nmodes = 0, repeat = 1;
+	unsigned int nbthreads = 0, nqds = 1, nt, a, k;
+	bool goals = false, is_short = false, set_t = false, set_s = false;
+	bool set_q = false, set_d = false, set_w = false;
+	double margin = 1.05;
 	enum mode modes[MAX_LIST];
 	struct config base = {
 		.seconds = 5,
@@ -628,24 +1264,39 @@ int main(int argc, char **argv)
 		.device = "/dev/azure_blob",
 	};
 	static struct result results[MAX_RUNS];
-	unsigned int nres = 0, m, t, s, k;
+	static struct cell plan[MAX_RUNS];
+	struct cell **order;
+	unsigned int nres = 0, nplan = 0, m, s;
+	bool interleave = false;
 	int c, ret = 0;
 
-	while ((c = getopt_long(argc, argv, "t:s:d:w:n:r:D:h", opts,
+	while ((c = getopt_long(argc, argv, "t:T:q:s:d:w:n:r:gm:SID:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 't':
 			nthreads = parse_list(optarg, threads, "thread count",
 					      false);
+			set_t = true;
+			break;
+		case 'T':
+			nbthreads = parse_list(optarg, bthreads,
+					       "thread count", false);
+			break;
+		case 'q':
+			nqds = parse_list(optarg, qds, "queue depth", false);
+			set_q = true;
 			break;
 		case 's':
 			nsizes = parse_list(optarg, sizes, "size", true);
+			set_s = true;
 			break;
 		case 'd':
 			base.seconds = parse_seconds(optarg, "seconds");
+			set_d = true;
 			break;
 		case 'w':
 			base.warmup = parse_seconds(optarg, "warm-up");
+			set_w = true;
 			break;
 		case 'n':
 			base.requests = parse_num(optarg, "request count",
@@ -653,6 +1304,18 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			repeat = parse_num(optarg, "repeat count", false);
+			break;
+		case 'g':
+			goals = true;
+			break;
+		case 'm':
+			margin = parse_seconds(optarg, "margin");
+			break;
+		case 'S':
+			is_short = true;
+			break;
+		case 'I':
+			interleave = true;
 			break;
 		case 'D':
 			base.device = optarg;
@@ -675,44 +1338,140 @@ int main(int argc, char **argv)
 			die("more than %d modes", MAX_LIST);
 		modes[nmodes++] = m;
 	}
+	if (is_short) {
+		goals = true;
+		if (!set_d)
+			base.seconds = 0.2;
+		if (!set_w)
+			base.warmup = 0.05;
+		if (!nmodes)
+			for (m = 0; m < NR_MODES; m++)
+				modes[nmodes++] = m;
+		if (!set_s) {
+			sizes[0] = 4096;
+			sizes[1] = 64 << 10;
+			nsizes = 2;
+		}
+		if (!set_t) {
+			threads[0] = 1;
+			threads[1] = 2;
+			nthreads = 2;
+		}
+		if (!set_q) {
+			qds[0] = 1;
+			qds[1] = 4;
+			nqds = 2;
+		}
+	}
 	if (!nmodes)
 		modes[nmodes++] = MODE_IOCTL;
+	if (!nbthreads) {
+		memcpy(bthreads, threads, sizeof(threads));
+		nbthreads = nthreads;
+	}
 	if (!repeat || repeat > MAX_RUNS)
 		die("repeat count must be 1..%d", MAX_RUNS);
 	if (!base.requests && base.seconds <= 0)
 		die("--seconds must be above 0");
-	for (t = 0; t < nthreads; t++)
-		if (!threads[t] || threads[t] > 1024)
+	if (margin <= 0)
+		die("--margin must be above 0");
+	for (k = 0; k < nthreads; k++)
+		if (!threads[k] || threads[k] > 1024)
 			die("thread count must be 1..1024");
+	for (k = 0; k < nbthreads; k++)
+		if (!bthreads[k] || bthreads[k] > 1024)
+			die("thread count must be 1..1024");
+	for (k = 0; k < nqds; k++)
+		if (!qds[k] || qds[k] > MAX_QD)
+			die("queue depth must be 1..%d", MAX_QD);
 	for (s = 0; s < nsizes; s++)
 		if (sizes[s] > AZ_BLOB_MAX_LEN)
 			die("size above AZ_BLOB_MAX_LEN (%u)", AZ_BLOB_MAX_LEN);
 
+	/* The cells, in the table's order (mode by mode). */
 	for (m = 0; m < nmodes; m++) {
-		/* Only ioctl has a size; the others run once per thread count. */
-		unsigned int ns = modes[m] == MODE_IOCTL ? nsizes : 1;
+		enum mode md = modes[m];
+		/* Only the sized modes have a size. */
+		unsigned int ns = mode_sized(md) ? nsizes : 1;
 
 		for (s = 0; s < ns; s++) {
-			for (t = 0; t < nthreads; t++) {
-				for (k = 0; k < repeat; k++) {
-					struct config cfg = base;
+			const uint64_t *list = threads;
 
-					if (nres == MAX_RUNS)
+			nt = nthreads;
+			if (md == MODE_NOOP || md == MODE_WAKE) {
+				list = bthreads;
+				nt = nbthreads;
+			} else if (mode_uring(md)) {
+				list = qds;
+				nt = nqds;
+			} else if (md != MODE_IOCTL) {
+				nt = 1;
+			}
+			for (a = 0; a < nt; a++) {
+				for (k = 0; k < repeat; k++) {
+					struct cell *cl = &plan[nplan];
+					struct config *cfg = &cl->cfg;
+
+					if (nplan == MAX_RUNS)
 						die("more than %d runs", MAX_RUNS);
-					cfg.mode = modes[m];
-					cfg.threads = threads[t];
-					cfg.size = sizes[s];
-					if (cfg.requests &&
-					    cfg.requests < cfg.threads)
+					*cfg = base;
+					cfg->mode = md;
+					cfg->size = sizes[s];
+					cfg->threads = 1;
+					cfg->qd = 0;
+					cfg->requests = base.requests;
+					if (mode_uring(md))
+						cfg->qd = list[a];
+					else if (md == MODE_IOCTL ||
+						 md == MODE_NOOP ||
+						 md == MODE_WAKE)
+						cfg->threads = list[a];
+					if ((md == MODE_READ ||
+					     md == MODE_MEMCPY) && !cfg->size)
+						continue;
+					if (cfg->requests &&
+					    cfg->requests < cfg->threads)
 						die("--requests below the thread count");
-					if (run(&cfg, &results[nres]))
-						ret = 1;
-					print_line(&results[nres]);
-					nres++;
+					cl->index = nplan;
+					cl->key[0] = k;
+					cl->key[1] = mode_sized(md) ? cfg->size : 0;
+					cl->key[2] = a;
+					cl->key[3] = m;
+					nplan++;
 				}
 			}
 		}
 	}
+	/*
+	 * --interleave: run size by size, and within a size the modes' first
+	 * cells, then their second ones, and so on; a repeat comes after a
+	 * whole round. Cells compared by a goal then run minutes apart at most
+	 * instead of whole sweeps apart, on a machine whose load drifts.
+	 */
+	order = calloc(nplan ? nplan : 1, sizeof(*order));
+	if (!order)
+		die("out of memory");
+	for (k = 0; k < nplan; k++)
+		order[k] = &plan[k];
+	if (interleave)
+		qsort(order, nplan, sizeof(*order), cell_cmp);
+	for (k = 0; k < nplan; k++) {
+		if (run(&order[k]->cfg, &results[order[k]->index]))
+			ret = 1;
+		print_line(&results[order[k]->index]);
+	}
+	nres = nplan;
+	free(order);
+	if (repeat > 1) {
+		static struct result agg[MAX_RUNS];
+
+		nres = aggregate(results, nres, agg);
+		for (k = 0; k < nres; k++)
+			print_line(&agg[k]);
+		memcpy(results, agg, nres * sizeof(*agg));
+	}
 	print_table(results, nres);
+	if (goals)
+		print_goals(results, nres, margin);
 	return ret;
 }

@@ -16,6 +16,11 @@
 #                download of 1 MiB, 32 MiB and 1 GiB, streamed, in one guest
 #                run per kernel (blob-smoke.sh BLOB_LIBBENCH=1, lib-bench.c);
 #                MB/s and the guest's CPU seconds per GiB, min/median/max
+#   driver       the driver's own numbers against the simulated host's null
+#                operation (driver-bench.sh, driver-guest.sh, az_blob_bench):
+#                baselines, the ioctl at 1-8 threads, io_uring at queue
+#                depths 1-64 with pinned and registered buffers, and the
+#                goals of issue 11 as ratios of one run per stock kernel
 #
 # Environment:
 #   BENCH_KERNELS="V ..."   guest kernels (default: the newest installed
@@ -26,7 +31,7 @@
 #   BENCH_SIZES="1M 32M 1G" sizes (numfmt --from=iec)
 #   BENCH_CHECKSUM=none|crc64|md5  the library's checksum (default: its
 #                           default, CRC-64)
-#   BENCH_STEPS="transports"  which steps run
+#   BENCH_STEPS="transports driver"  which steps run (default both)
 #   BENCH_WORK=DIR          builds and logs (default .cache/bench)
 #   BENCH_MD=FILE           the file to rewrite (default BENCHMARKS.md);
 #                           BENCH_MD=- prints the sections instead
@@ -41,7 +46,7 @@ MD=${BENCH_MD:-$TOP/BENCHMARKS.md}
 REPEAT=${BENCH_REPEAT:-3}
 REPEAT_BIG=${BENCH_REPEAT_BIG:-$REPEAT}
 SIZES=${BENCH_SIZES:-1M 32M 1G}
-STEPS=${BENCH_STEPS:-transports}
+STEPS=${BENCH_STEPS:-transports driver}
 
 log() { printf '== bench: %s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -207,6 +212,14 @@ step_transports() {
 	mv "$out.tmp" "$out"
 	[ "$MD" = - ] || cat "$out"
 	replace_section "$MD" transports "$out"
+}
+
+# ------------------------------------------------------------ driver
+# Its knobs are driver-bench.sh's (DRIVER_BENCH_KERNELS, DRIVER_BENCH_ARGS);
+# it writes its own section ("driver") of the same file.
+step_driver() {
+	BENCH_MD=$MD DRIVER_BENCH_WORK=${DRIVER_BENCH_WORK:-$WORK/driver} \
+		"$HERE/driver-bench.sh"
 }
 
 mkdir -p "$WORK"
