@@ -91,8 +91,9 @@ enum az_sim_fault {
 	 * the op, writing the guest's pages, and completes with @status. If
 	 * the channel is closed first, it runs the op during vmbus_close()
 	 * and sends nothing. Every guest page piece it writes is counted in
-	 * "late_writes" if the guest still has the page pinned, else it is
-	 * not written and counted in "late_unpinned" (see "unpinned_writes").
+	 * "late_writes" if the guest still has the page pinned or referenced
+	 * (see "referenced_writes"), else it is not written and counted in
+	 * "late_unpinned" (see "unpinned_writes").
 	 */
 	AZ_SIM_FAULT_LATE = 12,
 	/* Answered normally; the next vmbus_open() of this channel (e.g. the

@@ -62,6 +62,12 @@ struct run_state {
 	uint64_t seed;			/* -r, or from the clock */
 	char reason[512];		/* why the current test failed/skipped */
 	int npass, nfail, nskip;	/* the checks a suite reported */
+	/*
+	 * The simulator's referenced_writes (pages written that the driver
+	 * only referenced, see sim/README.md) the current test expects: any
+	 * other change fails its post-check. Reset before each test.
+	 */
+	long referenced_ok;
 };
 
 extern struct run_state run;
@@ -221,7 +227,7 @@ enum {
 	SS_UNPINNED_WRITES, SS_LATE_ANSWERS, SS_LATE_WRITES, SS_LATE_UNPINNED,
 	SS_DUPS_ARMED, SS_DUPS_SENT, SS_RESCIND_AFTER_COMMIT,
 	SS_RACE_CONSUMED, SS_RACE_DEFERRED, SS_OPEN_FAILURES, SS_CUT,
-	SS_DROPPED, SS_RING_ERRORS, SS_RQSTOR_FULL, SS_N
+	SS_DROPPED, SS_RING_ERRORS, SS_RQSTOR_FULL, SS_REFERENCED_WRITES, SS_N
 };
 
 struct sstats {

@@ -204,6 +204,7 @@ const char *const ss_keys[SS_N] = {
 	"late_answers", "late_writes", "late_unpinned", "dups_armed",
 	"dups_sent", "rescind_after_commit", "race_consumed", "race_deferred",
 	"open_failures", "cut", "dropped", "ring_errors", "rqstor_full",
+	"referenced_writes",
 };
 
 int sstats_read(struct sstats *s)

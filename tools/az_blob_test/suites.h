@@ -92,6 +92,10 @@ int t_uring_sqe_copied_once(void);
 int t_uring_inflight_64(void);
 int t_uring_async(void);
 int t_uring_queue_full(void);
+int t_uring_fixed(void);
+int t_uring_fixed_bad(void);
+int t_uring_unregister_held(void);
+/* uring_life.c: io_uring commands whose ring, task or device goes away */
 int t_uring_ring_closed(void);
 int t_uring_killed(void);
 int t_uring_killed_shared(void);
@@ -99,10 +103,8 @@ int t_uring_exec(void);
 int t_uring_exit_host_timeout(void);
 int t_uring_driver_deadline(void);
 int t_uring_removal(void);
-int t_uring_fixed(void);
-int t_uring_fixed_bad(void);
-int t_uring_unregister_held(void);
 int t_uring_fixed_cancelled(void);
+/* uring_fuzz.c */
 int t_uring_fuzz_short(void);
 
 /* Subcommands: each returns the exit status. */
@@ -110,6 +112,6 @@ int demo(void);					/* demo.c */
 int fuzz(unsigned int calls);			/* fuzz.c */
 int lifecycle(unsigned int iters, int argc, char **argv); /* lifecycle.c */
 int failinject(unsigned int iters);		/* failinject.c */
-int uring_fuzz(unsigned int calls);		/* uring_suite.c */
+int uring_fuzz(unsigned int calls);		/* uring_fuzz.c */
 
 #endif /* AZ_BLOB_TEST_SUITES_H */

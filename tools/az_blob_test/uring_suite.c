@@ -3,9 +3,10 @@
  * Requests through io_uring (IORING_OP_URING_CMD, AZ_BLOB_URING_CMD_REQUEST):
  * round trips that must match the ioctl's answer, every validation case with
  * the ioctl's errno plus the ring's own rules, 64 commands in flight, the
- * io-wq path, registered buffers, and commands whose ring, task or device
- * goes away while the host holds them. The same tests run in the 32-bit
- * binary (the 32-bit submitter). uring_fuzz() is the SQE fuzzer.
+ * io-wq path and registered buffers; and the helpers the other io_uring
+ * files share (uring_test.h). uring_life.c has the commands whose ring, task
+ * or device goes away while the host holds them, uring_fuzz.c the SQE
+ * fuzzer. The same tests run in the 32-bit binary (the 32-bit submitter).
  *
  * A kernel with a cancel hook for uring_cmd (6.7 on: 6.12, 7.2) ends a
  * command the host holds with -ECANCELED when its task exits or execs; 6.1
@@ -14,32 +15,26 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/select.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "suites.h"
 #include "uring.h"
-
-#define U_RING_FLAGS	(IORING_SETUP_SQE128 | IORING_SETUP_CQE32)
-#define U_CMD_OFF	48	/* offsetof(struct io_uring_sqe, cmd) */
+#include "uring_test.h"
 
 /* ------------------------------------------------------------------ */
 /* The kernel and the driver                                           */
 /* ------------------------------------------------------------------ */
 
 /* The running kernel is @maj.@min or later. */
-static int k_at_least(int maj, int min)
+int k_at_least(int maj, int min)
 {
 	struct utsname u;
 	int a = 0, b = 0;
@@ -50,7 +45,7 @@ static int k_at_least(int maj, int min)
 }
 
 /* 6.7 and later cancel a uring_cmd at ring exit / exec (ASYNC.md). */
-static int k_cancels(void)
+int k_cancels(void)
 {
 	return k_at_least(6, 7);
 }
@@ -81,7 +76,7 @@ static int drv_has_uring(void)
  * A counter of the driver's stats that the harness does not know
  * (fixed_pages, cancelled, overdue, resets), or -1.
  */
-static long ustat(const char *key)
+long ustat(const char *key)
 {
 	char path[PATH_MAX], buf[4096], *p;
 	size_t klen = strlen(key);
@@ -96,7 +91,7 @@ static long ustat(const char *key)
 }
 
 /* Nothing in flight, pinned or referenced in a registered buffer. */
-static int all_idle(int ms)
+int all_idle(int ms)
 {
 	int64_t end = now_ms() + ms;
 
@@ -111,7 +106,7 @@ static int all_idle(int ms)
 	return 0;
 }
 
-static void prep_cmd(const struct uring *u, struct io_uring_sqe *sqe, int fd,
+void prep_cmd(const struct uring *u, struct io_uring_sqe *sqe, int fd,
 		     const struct az_blob_request_sync *r, uint64_t ud)
 {
 	size_t room = u->sqe_size - U_CMD_OFF;
@@ -123,7 +118,7 @@ static void prep_cmd(const struct uring *u, struct io_uring_sqe *sqe, int fd,
 	memcpy((uint8_t *)sqe + U_CMD_OFF, r, min_sz(sizeof(*r), room));
 }
 
-static int ring_new(struct uring *u, unsigned int entries, unsigned int flags)
+int ring_new(struct uring *u, unsigned int entries, unsigned int flags)
 {
 	int err = ur_setup(u, entries, flags);
 
@@ -134,7 +129,7 @@ static int ring_new(struct uring *u, unsigned int entries, unsigned int flags)
 }
 
 /* Submit everything handed out; fail unless the kernel took @n SQEs. */
-static int submit_n(struct uring *u, int n)
+int submit_n(struct uring *u, int n)
 {
 	int ret = ur_submit(u, 0);
 
@@ -145,7 +140,7 @@ static int submit_n(struct uring *u, int n)
 	return 0;
 }
 
-static int wait_cqe(struct uring *u, int ms, struct ur_cqe *c,
+int wait_cqe(struct uring *u, int ms, struct ur_cqe *c,
 		    const char *what)
 {
 	int err = ur_wait(u, ms, c);
@@ -160,7 +155,7 @@ static int wait_cqe(struct uring *u, int ms, struct ur_cqe *c,
 /*
  * One command: submit @r with @cflags/@bi/@iosqe on @u, wait up to @ms.
  */
-static int cmd1(struct uring *u, int fd, const struct az_blob_request_sync *r,
+int cmd1(struct uring *u, int fd, const struct az_blob_request_sync *r,
 		uint32_t cflags, uint16_t bi, uint8_t iosqe, int ms,
 		struct ur_cqe *c, const char *what)
 {
@@ -188,7 +183,7 @@ static int cmd1(struct uring *u, int fd, const struct az_blob_request_sync *r,
 static int g_probe;		/* 0 unknown, 1 ok, TEST_SKIP/TEST_FAIL */
 static char g_probe_why[256];
 
-static int uring_ready(void)
+int uring_ready(void)
 {
 	struct az_blob_request_sync r;
 	struct arena *a;
@@ -237,26 +232,11 @@ static int uring_ready(void)
 	return 0;
 }
 
-#define READY()	do { int _r = uring_ready(); if (_r) return _r; } while (0)
-
 /* ------------------------------------------------------------------ */
 /* Requests with known answers                                         */
 /* ------------------------------------------------------------------ */
 
-/*
- * One request in an arena of its own: the request at @PG + 100, the
- * response on its own page(s), the data page aligned after them (+1 with
- * @odd), a guard page at each end.
- */
-struct ureq {
-	struct arena *a;
-	struct az_blob_request_sync r;
-	uint8_t *req, *resp, *data;
-	uint32_t op, seed, status;
-	size_t req_len, resp_len, data_len, data_valid;
-};
-
-static int ureq_init(struct ureq *q, uint32_t op, size_t req_len,
+int ureq_init(struct ureq *q, uint32_t op, size_t req_len,
 		     size_t resp_len, size_t data_len, size_t data_valid,
 		     uint32_t fault, uint32_t delay, uint32_t status,
 		     uint32_t seed, int tracked)
@@ -293,7 +273,7 @@ static int ureq_init(struct ureq *q, uint32_t op, size_t req_len,
 	return 0;
 }
 
-static void ureq_free(struct ureq *q)
+void ureq_free(struct ureq *q)
 {
 	arena_free(q->a);
 	q->a = NULL;
@@ -365,7 +345,7 @@ static int ureq_check(struct ureq *q, uint32_t status, uint32_t rlen,
 	return 0;
 }
 
-static int cqe_ok(const struct ur_cqe *c, struct ureq *q, const char *what)
+int cqe_ok(const struct ur_cqe *c, struct ureq *q, const char *what)
 {
 	if (c->res)
 		return fail("%s: CQE res expected 0, got %d (%s)", what, c->res,
@@ -393,7 +373,7 @@ static void ureq_reset(struct ureq *q)
  * The same request through the ioctl and through io_uring: the same
  * status, length and bytes, one submitted and one completed each.
  */
-static int both_ways(struct uring *u, int fd, struct ureq *q, const char *what)
+int both_ways(struct uring *u, int fd, struct ureq *q, const char *what)
 {
 	struct az_blob_request_sync r = q->r;
 	struct dstats b;
@@ -423,6 +403,22 @@ static int both_ways(struct uring *u, int fd, struct ureq *q, const char *what)
 		return fail("%s: big_cqe[1] expected 0, got 0x%" PRIx64, what,
 			    c.big1);
 	return check_deltas(run.name, &b, 2, 2, 0, 0, 0);
+}
+
+/* The driver's outstanding count is @n (within @ms). */
+int outstanding_is(long n, int ms)
+{
+	int64_t end = now_ms() + ms;
+	long v;
+
+	for (;;) {
+		v = drv_stat("outstanding");
+		if (v == n)
+			return 0;
+		if (now_ms() > end)
+			return fail("outstanding: expected %ld, got %ld", n, v);
+		sleep_ms(20);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1045,547 +1041,6 @@ int t_uring_queue_full(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Commands whose ring or task goes away                               */
-/* ------------------------------------------------------------------ */
-
-static int cancelled_is(long c0, long n, int ms);
-
-static int outstanding_is(long n, int ms)
-{
-	int64_t end = now_ms() + ms;
-	long v;
-
-	for (;;) {
-		v = drv_stat("outstanding");
-		if (v == n)
-			return 0;
-		if (now_ms() > end)
-			return fail("outstanding: expected %ld, got %ld", n, v);
-		sleep_ms(20);
-	}
-}
-
-/*
- * The ring closed (fd closed, mappings gone) while the host holds 8
- * commands: the host keeps its pages (outstanding 8, pinned_pages 16)
- * until it answers; then nothing is left.
- */
-int t_uring_ring_closed(void)
-{
-	enum { N = 8 };
-	struct ureq q[N];
-	struct uring u;
-	int fd, i, ret = 0;
-	long c0;
-
-	READY();
-	fd = dev_open();
-	if (fd < 0 || ring_new(&u, 16, U_RING_FLAGS))
-		return TEST_FAIL;
-	for (i = 0; i < N; i++) {
-		if (ureq_init(&q[i], AZ_SIM_OP_ECHO, 64, 64, 0, 0,
-			      AZ_SIM_FAULT_NEVER, 0, 0, i, 1)) {
-			ur_close(&u);
-			return TEST_FAIL;
-		}
-		prep_cmd(&u, ur_get_sqe(&u), fd, &q[i].r, i);
-	}
-	c0 = ustat("cancelled");
-	if (submit_n(&u, N) || wait_sim(SS_HELD, N, 10000) ||
-	    outstanding_is(N, 2000)) {
-		ur_close(&u);
-		return TEST_FAIL;
-	}
-	ur_close(&u);
-	/* 6.12+: the ring's exit cancels them; 6.1 waits for the host. */
-	if (cancelled_is(c0, k_cancels() ? N : 0, 5000)) {
-		sim_ctl("release");
-		all_idle(10000);
-		return TEST_FAIL;
-	}
-	sleep_ms(500);
-	ret = wait_idle(run.name, N, 2 * N, 2000);
-	if (ret) {
-		char m[sizeof(run.reason)];
-
-		snprintf(m, sizeof(m), "%s", run.reason);
-		run.reason[0] = 0;
-		fail("ring closed, the host holding %d: %s", N, m);
-	}
-	sim_ctl("release");
-	if (all_idle(10000))
-		return TEST_FAIL;
-	return ret;
-}
-
-/* What a child does on the ring it shares with its parent. */
-enum { CH_KILL, CH_EXEC, CH_EXIT };
-
-/*
- * Fork a child that submits @n commands (@fault, @delay, @timeout) on
- * @u, tells @pfd[1] and then waits to be killed, execs or exits. The
- * child's CLOEXEC end @xfd tells the parent when the exec happened (EOF).
- */
-static pid_t child_cmds(struct uring *u, int fd, int n, uint32_t fault,
-			uint32_t delay, uint32_t timeout, int how, int pfd[2],
-			int xfd[2])
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid)
-		return pid;
-	close(pfd[0]);
-	close(xfd[0]);
-	{
-		struct uring own;
-		struct ureq q;
-		int i, dn;
-
-		if (!u) {		/* a ring of the child's own */
-			if (ur_setup(&own, 16, U_RING_FLAGS))
-				_exit(104);
-			u = &own;
-		}
-
-		for (i = 0; i < n; i++) {
-			if (ureq_init(&q, AZ_SIM_OP_ECHO, 64, 64, 0, 0, fault,
-				      delay, 0, i, 0))
-				_exit(100);
-			q.r.timeout = timeout;
-			prep_cmd(u, ur_get_sqe(u), fd, &q.r, 1000 + i);
-		}
-		if (ur_submit(u, 0) != n)
-			_exit(101);
-		if (write(pfd[1], "x", 1) != 1)
-			_exit(102);
-		if (how == CH_KILL)
-			for (;;)
-				pause();
-		if (how == CH_EXIT)
-			_exit(0);
-		dn = open("/dev/null", O_WRONLY);
-		if (dn >= 0) {
-			dup2(dn, 1);
-			dup2(dn, 2);
-		}
-		execl("/proc/self/exe", "az_blob_test", "-h", (char *)NULL);
-		_exit(103);
-	}
-}
-
-/*
- * Start the child and wait until the host holds its @n commands (or they
- * were taken: @fault NONE with a delay).
- */
-static int child_start(struct uring *u, int fd, int n, uint32_t fault,
-		       uint32_t delay, uint32_t timeout, int how, pid_t *pid,
-		       int xfd[2])
-{
-	int pfd[2], st;
-	char ch;
-
-	if (pipe(pfd))
-		return fail("pipe: %s", strerror(errno));
-	if (pipe2(xfd, O_CLOEXEC)) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return fail("pipe2: %s", strerror(errno));
-	}
-	*pid = child_cmds(u, fd, n, fault, delay, timeout, how, pfd, xfd);
-	close(pfd[1]);
-	close(xfd[1]);
-	if (*pid < 0) {
-		close(pfd[0]);
-		close(xfd[0]);
-		return fail("fork: %s", strerror(errno));
-	}
-	if (read(pfd[0], &ch, 1) != 1) {
-		close(pfd[0]);
-		reap(*pid, &st, 5000);
-		return fail("the child did not submit (status 0x%x)", st);
-	}
-	close(pfd[0]);
-	if (outstanding_is(n, 10000))
-		return TEST_FAIL;
-	if (fault == AZ_SIM_FAULT_NEVER && wait_sim(SS_HELD, n, 5000))
-		return TEST_FAIL;
-	return 0;
-}
-
-/* @n CQEs with res @res within @ms; user_data 1000 + i each once. */
-static int expect_cqes(struct uring *u, int n, int res, int ms,
-		       const char *what)
-{
-	uint32_t seen = 0;
-	struct ur_cqe c;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (wait_cqe(u, ms, &c, what))
-			return TEST_FAIL;
-		if (c.user_data < 1000 || c.user_data >= 1000 + (uint64_t)n ||
-		    (seen >> (c.user_data - 1000)) & 1)
-			return fail("%s: unexpected user_data %" PRIu64, what,
-				    c.user_data);
-		seen |= 1U << (c.user_data - 1000);
-		if (c.res != res)
-			return fail("%s: CQE res expected %d (%s), got %d (%s)",
-				    what, res, res ? errname(-res) : "0", c.res,
-				    c.res <= 0 ? errname(-c.res) : "?");
-		if (!res && (AZ_BLOB_CQE_STATUS(c.big0) != 0 ||
-			     AZ_BLOB_CQE_RESPONSE_LEN(c.big0) != 64))
-			return fail("%s: status 0x%08x, response_len %u; expected 0, 64",
-				    what, AZ_BLOB_CQE_STATUS(c.big0),
-				    AZ_BLOB_CQE_RESPONSE_LEN(c.big0));
-	}
-	if (ur_cq_ready(u))
-		return fail("%s: %u CQEs more than the %d commands", what,
-			    ur_cq_ready(u), n);
-	return 0;
-}
-
-/* The driver's cancelled counter moved by @n since @c0 (within @ms). */
-static int cancelled_is(long c0, long n, int ms)
-{
-	int64_t end = now_ms() + ms;
-
-	while (ustat("cancelled") - c0 != n) {
-		if (now_ms() > end)
-			return fail("cancelled %+ld, expected %+ld",
-				    ustat("cancelled") - c0, n);
-		sleep_ms(20);
-	}
-	return 0;
-}
-
-/*
- * The submitter killed (SIGKILL) or exec'ing while the host holds 4 of its
- * commands, on a ring its parent shares (so that the CQEs can be seen).
- *
- * Killed: a task's exit cancels only what io_uring tracks, not uring_cmds,
- * while the ring lives on (io_uring_cancel_generic(false)); on every
- * kernel the commands stay, no CQE until the host answers, then res 0
- * delivered although the submitter is gone.
- * Exec: 6.12+ cancel every command of the task (-ECANCELED at once, the
- * pages stay the host's until it answers); 6.1 cannot, exec waits for the
- * host's answer, the CQEs carry it.
- */
-static int gone_case(int how)
-{
-	enum { N = 4 };
-	struct uring u;
-	int fd, xfd[2] = { -1, -1 }, ret, st, cancels = how == CH_EXEC && k_cancels();
-	pid_t pid = -1;
-	long c0;
-	char ch;
-
-	READY();
-	fd = dev_open();
-	if (fd < 0 || ring_new(&u, 16, U_RING_FLAGS))
-		return TEST_FAIL;
-	c0 = ustat("cancelled");
-	ret = child_start(&u, fd, N, AZ_SIM_FAULT_NEVER, 0, 30000, how, &pid,
-			  xfd);
-	if (ret)
-		goto out;
-	if (how == CH_KILL) {
-		kill(pid, SIGKILL);
-		if (reap(pid, &st, 10000)) {
-			ret = fail("the child has not gone 10 s after SIGKILL");
-			goto out;
-		}
-	} else {
-		/* 6.1 waits in exec for the task's commands; 6.12+ cancel. */
-		struct timeval tv = { cancels ? 10 : 1, 500000 };
-		fd_set set;
-		int sel;
-
-		FD_ZERO(&set);
-		FD_SET(xfd[0], &set);
-		sel = select(xfd[0] + 1, &set, NULL, NULL, &tv);
-		if (cancels && sel != 1) {
-			ret = fail("exec has not happened 10 s after it was called");
-			goto out;
-		}
-		if (!cancels && sel != 0) {
-			ret = fail("6.1: exec went through while the host held the task's commands (io_uring waits for them)");
-			goto out;
-		}
-	}
-	if (cancels) {
-		ret = expect_cqes(&u, N, -ECANCELED, 5000, "exec");
-		if (!ret)
-			ret = outstanding_is(N, 0);
-		if (!ret && drv_stat("pinned_pages") != 2 * N)
-			ret = fail("after -ECANCELED: pinned_pages %ld, expected %d (the host owns them)",
-				   drv_stat("pinned_pages"), 2 * N);
-		if (!ret)
-			ret = cancelled_is(c0, N, 0);
-		sim_ctl("release");
-	} else {
-		sleep_ms(1000);
-		if (ur_cq_ready(&u)) {
-			ret = fail("%s: a CQE before the host answered",
-				   how == CH_KILL ? "killed" : "6.1 exec");
-			goto out;
-		}
-		if (outstanding_is(N, 0))
-			goto out_fail;
-		sim_ctl("release");
-		ret = expect_cqes(&u, N, 0, 10000, "after release");
-		if (!ret)
-			ret = cancelled_is(c0, 0, 0);
-	}
-	if (!ret && how == CH_EXEC) {
-		struct timeval tv = { 10, 0 };
-		fd_set set;
-
-		FD_ZERO(&set);
-		FD_SET(xfd[0], &set);
-		if (select(xfd[0] + 1, &set, NULL, NULL, &tv) != 1 ||
-		    read(xfd[0], &ch, 1) != 0)
-			ret = fail("exec has not happened 10 s after the commands ended");
-	}
-	goto out;
-out_fail:
-	ret = TEST_FAIL;
-out:
-	sim_ctl("release");
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		reap(pid, &st, 10000);
-	}
-	if (xfd[0] >= 0)
-		close(xfd[0]);
-	ur_close(&u);
-	if (all_idle(10000))
-		return TEST_FAIL;
-	return ret;
-}
-
-int t_uring_killed_shared(void)
-{
-	return gone_case(CH_KILL);
-}
-
-int t_uring_exec(void)
-{
-	return gone_case(CH_EXEC);
-}
-
-/*
- * A submitter with a ring of its own goes away (@how: killed, exits)
- * while the host holds @n commands (@fault, @delay, @timeout). 6.12+:
- * the ring's exit cancels them at once (cancelled +@n within 2 s), the
- * pages stay the host's (outstanding @n) until it answers; 6.1: nothing
- * is cancelled, the ring's exit waits for the host. @release: answer
- * with "release", else wait for the host's own timeout.
- */
-static int own_ring_gone(int how, int n, uint32_t fault, uint32_t delay,
-			 uint32_t timeout, int release)
-{
-	int fd, xfd[2] = { -1, -1 }, ret, st;
-	int64_t t0, ms;
-	pid_t pid = -1;
-	long c0;
-
-	READY();
-	fd = dev_open();
-	if (fd < 0)
-		return TEST_FAIL;
-	c0 = ustat("cancelled");
-	ret = child_start(NULL, fd, n, fault, delay, timeout, how, &pid, xfd);
-	if (ret)
-		goto out;
-	t0 = now_ms();
-	if (how == CH_KILL)
-		kill(pid, SIGKILL);
-	if (reap(pid, &st, 10000)) {
-		ret = fail("the child has not gone 10 s after %s",
-			   how == CH_KILL ? "SIGKILL" : "_exit");
-		goto out;
-	}
-	pid = -1;
-	if (k_cancels()) {
-		ret = cancelled_is(c0, n, 2000);
-		if (!ret && (ms = now_ms() - t0) > 1500)
-			ret = fail("cancelled %" PRId64 " ms after the submitter went; expected at once",
-				   ms);
-	} else {
-		sleep_ms(release ? 1000 : 500);
-		ret = cancelled_is(c0, 0, 0);
-	}
-	/* The host still owns the pages (a host timeout of 2 s: not yet). */
-	if (!ret && drv_stat("outstanding") != n)
-		ret = fail("after the submitter went: outstanding %ld, expected %d until the host answers",
-			   drv_stat("outstanding"), n);
-	if (!ret && drv_stat("pinned_pages") != 2 * n)
-		ret = fail("after the submitter went: pinned_pages %ld, expected %d",
-			   drv_stat("pinned_pages"), 2 * n);
-	if (release)
-		sim_ctl("release");
-	if (!ret && all_idle(release ? 10000 : (int)timeout + 10000))
-		ret = TEST_FAIL;
-	if (!ret && !release && now_ms() - t0 < (int64_t)timeout - 500)
-		ret = fail("idle %" PRId64 " ms after the submitter went, before the host's %u ms timeout",
-			   now_ms() - t0, timeout);
-out:
-	sim_ctl("release");
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		reap(pid, &st, 10000);
-	}
-	if (xfd[0] >= 0)
-		close(xfd[0]);
-	if (all_idle(10000))
-		return TEST_FAIL;
-	return ret;
-}
-
-/* Killed with 4 held, its own ring: 6.12+ cancel at ring exit. */
-int t_uring_killed(void)
-{
-	return own_ring_gone(CH_KILL, 4, AZ_SIM_FAULT_NEVER, 0, 30000, 1);
-}
-
-/*
- * A host that never answers before the timeout but honours it (delay
- * 60 s, timeout 2 s), the submitter exits: 6.1 bounded by the host's
- * timeout (the ring's exit waits for it), 6.12+ -ECANCELED at once at
- * ring exit (cancelled +2), the pages freed at the host's timeout.
- */
-int t_uring_exit_host_timeout(void)
-{
-	return own_ring_gone(CH_EXIT, 2, AZ_SIM_FAULT_NONE, 60000, 2000, 0);
-}
-
-/*
- * A host that ignores the timeout (NEVER, timeout 1000 ms) on a live
- * ring: the driver resets the channel AZ_BLOB_URING_GRACE_MS after the
- * timeout; that command ends with -ETIMEDOUT, another one the host still
- * had (its answer due in 60 s) with -EAGAIN; the device serves again.
- */
-int t_uring_driver_deadline(void)
-{
-	struct ureq a, b;
-	struct uring u;
-	struct ur_cqe c;
-	int fd, i, ret = 0;
-	int64_t t0, ms;
-	int res[2] = { 1, 1 };
-	long ov0, rs0;
-
-	READY();
-	fd = dev_open();
-	if (fd < 0 || ring_new(&u, 8, U_RING_FLAGS) ||
-	    ureq_init(&a, AZ_SIM_OP_ECHO, 64, 64, 0, 0, AZ_SIM_FAULT_NEVER, 0, 0, 1, 1) ||
-	    ureq_init(&b, AZ_SIM_OP_ECHO, 64, 64, 0, 0, 0, 120000, 0, 2, 1))
-		return TEST_FAIL;
-	a.r.timeout = 1000;
-	b.r.timeout = 60000;
-	ov0 = ustat("overdue");
-	rs0 = ustat("resets");
-	prep_cmd(&u, ur_get_sqe(&u), fd, &a.r, 0);
-	prep_cmd(&u, ur_get_sqe(&u), fd, &b.r, 1);
-	t0 = now_ms();
-	if (submit_n(&u, 2) || outstanding_is(2, 5000)) {
-		ur_close(&u);
-		return TEST_FAIL;
-	}
-	for (i = 0; i < 2 && !ret; i++) {
-		if (wait_cqe(&u, 40000, &c, "driver deadline")) {
-			ret = TEST_FAIL;
-			break;
-		}
-		if (c.user_data < 2)
-			res[c.user_data] = c.res;
-	}
-	ms = now_ms() - t0;
-	if (!ret && res[0] != -ETIMEDOUT)
-		ret = fail("the command the host ignored: expected -ETIMEDOUT, got %d (%s)",
-			   res[0], errname(-res[0]));
-	if (!ret && res[1] != -EAGAIN)
-		ret = fail("the other command at the reset: expected -EAGAIN, got %d (%s)",
-			   res[1], errname(-res[1]));
-	if (!ret && (ms < 1000 + AZ_BLOB_URING_GRACE_MS - 500 ||
-		     ms > 1000 + AZ_BLOB_URING_GRACE_MS + 10000))
-		ret = fail("the reset came after %" PRId64 " ms; expected about %u",
-			   ms, 1000 + AZ_BLOB_URING_GRACE_MS);
-	if (!ret)
-		ret = all_idle(5000);
-	if (!ret && (ustat("overdue") != ov0 + 1 || ustat("resets") != rs0 + 1))
-		ret = fail("overdue %+ld, resets %+ld; expected +1, +1",
-			   ustat("overdue") - ov0, ustat("resets") - rs0);
-	if (!ret) {
-		struct ureq e;
-
-		ret = ureq_init(&e, AZ_SIM_OP_ECHO, 64, 64, 0, 0, 0, 0, 0, 3, 1);
-		if (!ret)
-			ret = both_ways(&u, fd, &e, "after the reset");
-	}
-	ur_close(&u);
-	return ret;
-}
-
-/*
- * The device removed (rescind) with 8 commands held: 8 CQEs -ENODEV at
- * once, a new command on the open fd -ENODEV; a new device is offered
- * and becomes the one under test.
- */
-int t_uring_removal(void)
-{
-	enum { N = 8 };
-	char name[NAME_LEN];
-	struct ureq q[N];
-	struct uring u;
-	struct ur_cqe c;
-	int fd, i, ret = 0, idx = cur_sim_idx(), new_idx, created;
-
-	READY();
-	fd = dev_open();
-	if (fd < 0 || ring_new(&u, 16, U_RING_FLAGS))
-		return TEST_FAIL;
-	for (i = 0; i < N; i++) {
-		if (ureq_init(&q[i], AZ_SIM_OP_ECHO, 64, 64, 0, 0,
-			      AZ_SIM_FAULT_NEVER, 0, 0, i, 1)) {
-			ur_close(&u);
-			return TEST_FAIL;
-		}
-		prep_cmd(&u, ur_get_sqe(&u), fd, &q[i].r, 1000 + i);
-	}
-	if (submit_n(&u, N) || wait_sim(SS_HELD, N, 10000)) {
-		sim_ctl("release");
-		ur_close(&u);
-		return TEST_FAIL;
-	}
-	i = sim_ctl("rescind %d", idx);
-	if (i) {
-		sim_ctl("release");
-		ur_close(&u);
-		return fail("rescind %d: %s", idx, errname(i));
-	}
-	ret = expect_cqes(&u, N, -ENODEV, 10000, "after rescind");
-	if (!ret && (cmd1(&u, fd, &q[0].r, 0, 0, 0, STUCK_MS, &c, "after removal") ||
-		     (c.res != -ENODEV &&
-		      fail("a new command on the fd of a removed device: expected -ENODEV, got %d (%s)",
-			   c.res, errname(-c.res)))))
-		ret = TEST_FAIL;
-	ur_close(&u);
-	if (!ret)
-		ret = wait_sim(SS_HELD, 0, 2000);
-	if (offer_device(name, &new_idx, &created))
-		return ret ? ret : TEST_FAIL;
-	run.sim_idx = new_idx;
-	if (strcmp(name, run.name))
-		printf("# device is now /dev/%s (simulator device %d)\n", name,
-		       new_idx);
-	set_device(name);
-	return ret ? ret : echo_simple(run.dev, run.name);
-}
-
-/* ------------------------------------------------------------------ */
 /* Registered buffers                                                  */
 /* ------------------------------------------------------------------ */
 
@@ -1885,463 +1340,4 @@ out:
 	if (all_idle(10000))
 		return TEST_FAIL;
 	return ret;
-}
-
-/*
- * A FIXED command the host holds when its submitter (and its ring) is
- * killed: 6.12+ cancel it at ring exit, the ring and its registration go
- * and only the driver's page references keep the pages for the host
- * (fixed_pages 4); 6.1's ring exit waits, the registration stays. Then the
- * host answers: it must find the pages still pinned (the simulator's
- * unpinned_writes, checked after every test).
- */
-int t_uring_fixed_cancelled(void)
-{
-	enum { PAGES = 4 };
-	struct uring u;
-	int fd, ret = 0, pfd[2], st;
-	pid_t pid;
-	long c0;
-	char ch;
-
-	READY();
-	fd = dev_open();
-	if (fd < 0 || pipe(pfd))
-		return TEST_FAIL;
-	c0 = ustat("cancelled");
-	fflush(stdout);
-	pid = fork();
-	if (!pid) {
-		struct az_blob_request_sync r;
-		struct az_sim_req h;
-		struct iovec iov;
-		uint8_t *m;
-
-		close(pfd[0]);
-		m = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m == MAP_FAILED || ur_setup(&u, 4, U_RING_FLAGS))
-			_exit(100);
-		iov.iov_base = m;
-		iov.iov_len = PAGES * PG;
-		if (ur_register_buffers(&u, &iov, 1))
-			_exit(101);
-		memset(m, 0, PAGES * PG);
-		sim_hdr(&h, AZ_SIM_OP_ECHO, AZ_SIM_FAULT_NEVER, 0, 0, 0, 0);
-		memcpy(m, &h, sizeof(h));
-		rq_init(&r, m, 64, m + PG, 64, m + 2 * PG, 2 * PG, 0);
-		r.timeout = 30000;
-		prep_cmd(&u, ur_get_sqe(&u), fd, &r, 1);
-		((struct io_uring_sqe *)u.sqes)->uring_cmd_flags = IORING_URING_CMD_FIXED;
-		if (ur_submit(&u, 0) != 1)
-			_exit(102);
-		if (write(pfd[1], "x", 1) != 1)
-			_exit(103);
-		for (;;)
-			pause();
-	}
-	close(pfd[1]);
-	if (pid < 0 || read(pfd[0], &ch, 1) != 1) {
-		close(pfd[0]);
-		if (pid > 0)
-			reap(pid, &st, 5000);
-		return fail("the child did not submit its FIXED command");
-	}
-	close(pfd[0]);
-	if (wait_sim(SS_HELD, 1, 5000))
-		ret = TEST_FAIL;
-	kill(pid, SIGKILL);
-	if (reap(pid, &st, 10000) && !ret)
-		ret = fail("the killed child has not gone");
-	/*
-	 * 6.12+: cancelled at the ring's exit, ring and registration gone,
-	 * the host still owns 4 pages; 6.1: the ring's exit waits.
-	 */
-	if (!ret)
-		ret = cancelled_is(c0, k_cancels() ? 1 : 0, 3000);
-	sleep_ms(500);
-	if (!ret)
-		ret = outstanding_is(1, 2000);
-	if (!ret && ustat("fixed_pages") != 4)
-		ret = fail("after the cancel: fixed_pages %ld, expected 4 (the host's pages referenced)",
-			   ustat("fixed_pages"));
-	sim_ctl("release");
-	if (all_idle(10000))
-		return TEST_FAIL;
-	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-/* The SQE fuzzer                                                      */
-/* ------------------------------------------------------------------ */
-
-/*
- * Random SQEs, one thread, up to 32 in flight. Each slot has a region of
- * its own (64 pages between PROT_NONE pages, one more registered buffer
- * per 8 slots), so a host writing one command's buffers never touches
- * another's request. Fields: cmd_op (mostly the right one), uring_cmd_flags
- * (mostly 0, FIXED, any bit), buf_index, __pad1, IOSQE_ASYNC, and the
- * payload's lengths, flags, timeout and addresses (valid, NULL, unmapped,
- * PROT_NONE, read-only, kernel, high, across the region's end). Every res
- * must be 0 or a documented -errno; a command valid in every field must
- * succeed with status 0; afterwards nothing is in flight or pinned and
- * the device serves.
- */
-#define UF_SLOTS	32
-#define UF_PAGES	64
-
-struct uf_state {
-	struct uring u;
-	int fd;
-	uint8_t *region;		/* UF_SLOTS x (UF_PAGES + 1) pages */
-	uint8_t *ro;			/* a read-only page */
-	uint64_t g;
-	int busy[UF_SLOTS];
-	int valid[UF_SLOTS];		/* must succeed */
-	int want[UF_SLOTS];		/* must fail with this (0: any) */
-	unsigned long hist[160], bad_res, bad_valid, bad_want, ok;
-	char msg_res[200], msg_valid[200], msg_want[200];
-};
-
-static uint8_t *uf_slot(struct uf_state *s, int i)
-{
-	return s->region + (size_t)i * (UF_PAGES + 1) * PG;
-}
-
-static int uf_documented(int res)
-{
-	int e = -res;
-
-	return !res || e == EINVAL || e == E2BIG || e == EFAULT ||
-	       e == ENOMEM || e == EBUSY || e == ENOTTY || e == EOPNOTSUPP;
-}
-
-static uint64_t uf_ptr(struct uf_state *s, uint8_t *slot, int *valid)
-{
-	static const uint64_t odd[] = {
-		0, 0xffff888000000000ULL, 0xffffffff81000000ULL, ~0ULL - 10,
-		1ULL << 47, 0xfffff000ULL, 4096, 1,
-	};
-	uint32_t k = rnd32(&s->g) % 16;
-
-	if (k < 11)
-		return ptr2u64(slot + rnd32(&s->g) % (UF_PAGES * PG));
-	*valid = 0;
-	if (k == 11)
-		return ptr2u64(slot + UF_PAGES * PG + rnd32(&s->g) % PG);
-	if (k == 12)
-		return ptr2u64(s->ro + rnd32(&s->g) % PG);
-	return odd[rnd32(&s->g) % (sizeof(odd) / sizeof(odd[0]))];
-}
-
-static uint32_t uf_len(struct uf_state *s, int *valid)
-{
-	static const uint32_t b[] = {
-		0, 1, 63, 64, 4096, 4097, 65536, AZ_BLOB_MAX_LEN,
-		AZ_BLOB_MAX_LEN + 1, 0xffffffffU,
-	};
-	uint32_t k = rnd32(&s->g) % 8;
-
-	if (k < 6)
-		return 1 + rnd32(&s->g) % (8 * PG);
-	*valid = 0;
-	return b[rnd32(&s->g) % (sizeof(b) / sizeof(b[0]))];
-}
-
-/* [a, a + len) inside [lo, hi), without wrapping. */
-static int uf_inside(uint64_t a, uint64_t len, uint64_t lo, uint64_t hi)
-{
-	return a >= lo && a <= hi && len <= hi - a;
-}
-
-static void uf_fill(struct uf_state *s, int i, struct io_uring_sqe *sqe)
-{
-	uint8_t *slot = uf_slot(s, i);
-	struct az_blob_request_sync r;
-	struct az_sim_req h;
-	uint64_t lo, hi;
-	uint32_t k;
-	int valid = 1, want = 0, fixed = 0, tbad;
-
-	memset(&r, 0, sizeof(r));
-	r.request_len = uf_len(s, &valid);
-	r.response_len = uf_len(s, &valid);
-	r.data_len = rnd32(&s->g) % 3 ? 0 : uf_len(s, &valid);
-	r.data_valid = r.data_len && rnd32(&s->g) % 2 ?
-		       (uint32_t)(rnd32(&s->g) % ((uint64_t)r.data_len + 1)) : 0;
-	if (rnd32(&s->g) % 20 == 0) {
-		r.data_valid = r.data_len + 1 + rnd32(&s->g) % 10;
-		valid = 0;
-	}
-	r.request_buffer = uf_ptr(s, slot, &valid);
-	r.response_buffer = uf_ptr(s, slot, &valid);
-	r.data_buffer = r.data_len || rnd32(&s->g) % 2 ?
-			uf_ptr(s, slot, &valid) : 0;
-	/* Everything inside the slot, or it is not valid. */
-	lo = ptr2u64(slot);
-	hi = ptr2u64(slot + UF_PAGES * PG);
-	if (!uf_inside(r.request_buffer, r.request_len, lo, hi) ||
-	    !uf_inside(r.response_buffer, r.response_len, lo, hi) ||
-	    (r.data_len && !uf_inside(r.data_buffer, r.data_len, lo, hi)))
-		valid = 0;
-	r.timeout = 1000 + rnd32(&s->g) % 20000;
-	k = rnd32(&s->g) % 20;
-	if (k == 0)
-		r.timeout = 0;
-	else if (k == 1)
-		r.timeout = AZ_BLOB_URING_MAX_TIMEOUT + 1 + rnd32(&s->g) % 1000;
-	else if (k == 2)
-		r.timeout = rnd32(&s->g);
-	tbad = r.timeout == 0 || r.timeout > AZ_BLOB_URING_MAX_TIMEOUT;
-	r.flags = rnd32(&s->g) % 10 ? 0 : rnd32(&s->g) % 4;
-	if (r.flags & ~AZ_BLOB_FLAGS_ALL)
-		valid = 0;
-	if (r.flags && r.data_len)
-		valid = 0;	/* host-reads data need not be writable: no prediction */
-	for (k = 0; k < 16; k++)
-		r.guid[k] = (uint8_t)rnd32(&s->g);
-	/* The header the host reads: an op answered at once, never a fault. */
-	sim_hdr(&h, AZ_SIM_OP_ECHO + rnd32(&s->g) % 5, 0, 0,
-		rnd32(&s->g) % 4 ? 0 : SIM_HOST_ERROR, rnd32(&s->g), 0);
-	if (uf_inside(r.request_buffer, sizeof(h), lo, hi))
-		memcpy((void *)(uintptr_t)r.request_buffer, &h, sizeof(h));
-	/* Only an ECHO with its whole header has a known status (0). */
-	if (r.request_len < sizeof(h) || h.status || h.op != AZ_SIM_OP_ECHO)
-		valid = valid ? 2 : 0;	/* res 0, status not checked */
-
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = s->fd;
-	sqe->user_data = (uint64_t)i;
-	memcpy((uint8_t *)sqe + U_CMD_OFF, &r, sizeof(r));
-	k = rnd32(&s->g) % 100;
-	sqe->cmd_op = AZ_BLOB_URING_CMD_REQUEST;
-	if (k < 5) {
-		sqe->cmd_op = rnd32(&s->g);
-	} else if (k < 8) {
-		sqe->cmd_op = IOCTL_AZ_BLOB_DRIVER_USER_REQUEST;
-	}
-	if (sqe->cmd_op != AZ_BLOB_URING_CMD_REQUEST)
-		valid = 0;
-	k = rnd32(&s->g) % 100;
-	if (k < 15) {
-		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-		sqe->buf_index = (uint16_t)(rnd32(&s->g) % 8 ? (uint32_t)i / 8 :
-					   rnd32(&s->g));
-		fixed = 1;
-	} else if (k < 20) {
-		sqe->uring_cmd_flags = rnd32(&s->g) | 2;
-		want = EINVAL;
-		valid = 0;
-	}
-	if (fixed && sqe->buf_index != i / 8)
-		valid = 0;
-	if (rnd32(&s->g) % 50 == 0) {
-		sqe->__pad1 = rnd32(&s->g) | 1;
-		valid = 0;
-	}
-	if (rnd32(&s->g) % 4 == 0)
-		sqe->flags = IOSQE_ASYNC;
-	/* Valid but for the timeout: EINVAL, whatever the ring. */
-	if (valid && !want && tbad)
-		want = EINVAL;
-	s->valid[i] = tbad ? 0 : valid;
-	s->want[i] = want;
-}
-
-static void uf_reap(struct uf_state *s, const struct ur_cqe *c)
-{
-	int i = (int)c->user_data, e = c->res < 0 ? -c->res : 0;
-
-	if (i < 0 || i >= UF_SLOTS || !s->busy[i]) {
-		if (!s->bad_res++)
-			snprintf(s->msg_res, sizeof(s->msg_res),
-				 "CQE for slot %d, which has no command", i);
-		return;
-	}
-	s->busy[i] = 0;
-	s->hist[e < 160 ? e : 0]++;
-	if (!uf_documented(c->res) && !s->bad_res++)
-		snprintf(s->msg_res, sizeof(s->msg_res),
-			 "res %d (%s) is not documented", c->res, errname(e));
-	if (s->valid[i] && (c->res ||
-	    (s->valid[i] == 1 && AZ_BLOB_CQE_STATUS(c->big0))) && !s->bad_valid++)
-		snprintf(s->msg_valid, sizeof(s->msg_valid),
-			 "a command valid in every field: res %d (%s), status 0x%08x",
-			 c->res, errname(e), AZ_BLOB_CQE_STATUS(c->big0));
-	if (s->want[i] && c->res != -s->want[i] && !s->bad_want++)
-		snprintf(s->msg_want, sizeof(s->msg_want),
-			 "expected -%s, got %d (%s)", errname(s->want[i]),
-			 c->res, errname(e));
-	if (!c->res)
-		s->ok++;
-}
-
-static int g_uf_quiet;		/* inside the table: no lines of its own */
-static char g_uf_first[sizeof(run.reason)];
-
-static void uf_report(const char *name, int rc)
-{
-	if (!g_uf_quiet) {
-		report(name, rc);
-		return;
-	}
-	if (rc == TEST_FAIL && !g_uf_first[0])
-		snprintf(g_uf_first, sizeof(g_uf_first), "%s: %.400s", name,
-			 run.reason);
-	run.reason[0] = 0;
-}
-
-int uring_fuzz(unsigned int calls)
-{
-	struct uf_state *s = xmalloc(sizeof(*s));
-	struct iovec iov[UF_SLOTS / 8];
-	struct dstats b, d;
-	struct sstats s0;
-	struct ur_cqe c;
-	unsigned int sent = 0, inflight = 0, next = 1, i;
-	int waited;
-	int have_s0 = run.sim > 0 && !sstats_read(&s0), rc, err;
-	char line[1024];
-	size_t len;
-	int64_t t0;
-
-	run.reason[0] = 0;
-	memset(s, 0, sizeof(*s));
-	rc = uring_ready();
-	if (rc) {
-		uf_report("uring_fuzz_setup", rc);
-		free(s);
-		return g_uf_quiet ? (g_uf_first[0] ? TEST_FAIL : 0) : summary();
-	}
-	s->g = run.seed | 1;
-	s->fd = dev_open();
-	s->region = map_pages(UF_SLOTS * (UF_PAGES + 1), PROT_READ | PROT_WRITE);
-	s->ro = map_pages(1, PROT_READ | PROT_WRITE);
-	if (s->fd < 0 || !s->region || !s->ro || dstats_get(run.name, &b) ||
-	    ring_new(&s->u, 64, U_RING_FLAGS | IORING_SETUP_SUBMIT_ALL)) {
-		uf_report("uring_fuzz_setup", TEST_FAIL);
-		free(s);
-		return g_uf_quiet ? (g_uf_first[0] ? TEST_FAIL : 0) : summary();
-	}
-	for (i = 0; i < UF_SLOTS; i++)
-		if (mprotect(uf_slot(s, (int)i) + UF_PAGES * PG, PG, PROT_NONE))
-			fail("mprotect: %s", strerror(errno));
-	memset(s->region, 0x5a, PG);
-	mprotect(s->ro, PG, PROT_READ);
-	for (i = 0; i < UF_SLOTS / 8; i++) {
-		/*
-		 * Buffer k is slot 8k's 64 pages (a registration cannot span
-		 * the PROT_NONE pages between slots): a FIXED command of any
-		 * other slot must fail.
-		 */
-		iov[i].iov_base = uf_slot(s, (int)i * 8);
-		iov[i].iov_len = UF_PAGES * PG;
-	}
-	err = ur_register_buffers(&s->u, iov, UF_SLOTS / 8);
-	if (err) {
-		fail("IORING_REGISTER_BUFFERS: %s", errname(err));
-		uf_report("uring_fuzz_setup", TEST_FAIL);
-		ur_close(&s->u);
-		free(s);
-		return g_uf_quiet ? (g_uf_first[0] ? TEST_FAIL : 0) : summary();
-	}
-	if (!g_uf_quiet)
-		printf("# uring_fuzz: %u commands, seed %" PRIu64 "\n", calls, run.seed);
-	t0 = now_ms();
-	while (sent < calls || inflight) {
-		unsigned int batch = 0;
-
-		while (sent < calls && inflight < UF_SLOTS && batch < 16) {
-			struct io_uring_sqe *sqe;
-			int slot;
-
-			for (slot = 0; s->busy[slot]; slot++)
-				;
-			sqe = ur_get_sqe(&s->u);
-			if (!sqe)
-				break;
-			uf_fill(s, slot, sqe);
-			/* Only slot 8k lies in registered buffer k. */
-			if (sqe->uring_cmd_flags == IORING_URING_CMD_FIXED &&
-			    slot % 8)
-				s->valid[slot] = 0;
-			s->busy[slot] = 1;
-			inflight++;
-			sent++;
-			batch++;
-		}
-		if (batch) {
-			int n = ur_submit(&s->u, 0);
-
-			if (n != (int)batch) {
-				fail("io_uring_enter: %d of %u", n, batch);
-				break;
-			}
-		}
-		waited = 0;
-		while (inflight &&
-		       !ur_wait(&s->u, batch || waited ? 0 : 30000, &c)) {
-			uf_reap(s, &c);
-			inflight--;
-			waited = 1;
-		}
-		if (!batch && !waited && inflight) {
-			fail("%u commands without a CQE for 30 s", inflight);
-			break;
-		}
-		if (!g_uf_quiet && calls >= 2000 && (uint64_t)sent * 10 >= (uint64_t)calls * next) {
-			printf("# uring_fuzz: %u%%, %u commands in %.1f s\n",
-			       next * 10, sent, (double)(now_ms() - t0) / 1000);
-			next++;
-		}
-	}
-	rc = run.reason[0] ? TEST_FAIL : 0;
-	uf_report("uring_fuzz_completes", rc);
-	len = (size_t)snprintf(line, sizeof(line),
-			       "# uring_fuzz: %u commands in %.1f s, %lu succeeded, res histogram:",
-			       sent, (double)(now_ms() - t0) / 1000, s->ok);
-	for (i = 0; i < 160 && len < sizeof(line); i++)
-		if (s->hist[i])
-			len += (size_t)snprintf(line + len, sizeof(line) - len,
-						" %s %lu", i ? errname((int)i) : "0",
-						s->hist[i]);
-	if (!g_uf_quiet)
-		printf("%s\n", line);
-	else
-		vlog("%s", line + 2);
-	uf_report("uring_fuzz_res_documented",
-	       s->bad_res ? fail("%lu, first: %s", s->bad_res, s->msg_res) : 0);
-	uf_report("uring_fuzz_valid_succeed",
-	       s->bad_valid ? fail("%lu, first: %s", s->bad_valid, s->msg_valid) : 0);
-	uf_report("uring_fuzz_errnos_as_specified",
-	       s->bad_want ? fail("%lu, first: %s", s->bad_want, s->msg_want) : 0);
-	rc = dstats_get(run.name, &d);
-	if (!rc && d.v[DS_SUBMITTED] - b.v[DS_SUBMITTED] != (long)s->ok)
-		rc = fail("driver submitted %ld, %lu CQEs had res 0",
-			  d.v[DS_SUBMITTED] - b.v[DS_SUBMITTED], s->ok);
-	uf_report("uring_fuzz_submitted_matches", rc);
-	ur_close(&s->u);
-	free(s);
-	res_release_all();
-	uf_report("uring_fuzz_nothing_pinned", all_idle(10000));
-	uf_report("uring_fuzz_device_still_serves", echo_simple(run.dev, run.name));
-	res_release_all();
-	if (have_s0)
-		uf_report("uring_fuzz_host_saw_no_violation", post_check(&s0));
-	return g_uf_quiet ? (g_uf_first[0] ? TEST_FAIL : 0) : summary();
-}
-
-/* A short run of the fuzzer as one test of the table (3000 commands). */
-int t_uring_fuzz_short(void)
-{
-	int rc;
-
-	READY();
-	g_uf_quiet = 1;
-	g_uf_first[0] = 0;
-	rc = uring_fuzz(3000);
-	g_uf_quiet = 0;
-	if (rc)
-		return fail("%s", g_uf_first[0] ? g_uf_first : "setup failed");
-	return 0;
 }

@@ -113,6 +113,7 @@ static struct {
 	atomic_long_t violations;
 	atomic_long_t bad_requests;
 	atomic_long_t unpinned_writes;
+	atomic_long_t referenced_writes;
 	atomic_long_t late_answers;
 	atomic_long_t late_writes;
 	atomic_long_t late_unpinned;
@@ -156,20 +157,36 @@ struct blob_walk {
 
 /*
  * The host owns the pages from the request until its completion, and the
- * driver pins them (FOLL_PIN) for as long. A page no longer pinned may be
- * anyone's by now: a real host would write it all the same; this one
- * counts the write and skips it, so that the guest survives to report.
+ * driver pins them (FOLL_PIN) for as long, or, for a registered buffer
+ * whose registration went away with the request still the host's, keeps
+ * page references (get_page) on pages io_uring had pinned.
+ *
+ * A page still pinned is written (the exact check). A page not pinned but
+ * still referenced (refcount > 0) is written too and counted in
+ * "referenced_writes": that is the driver's own reference on a registered
+ * buffer's page, or a page it released and someone else now holds; a
+ * refcount cannot tell the two apart, so the tests allow this counter to
+ * move only where they expect it. A page with refcount 0 is free, and the
+ * shared zero page (which GUP no longer pins, 6.5 on) and reserved pages
+ * are never the guest's to give: a real host would write them all the
+ * same; this one counts "unpinned_writes" and skips them, so that the
+ * guest survives to report.
  */
 static bool blob_may_write(struct blob_req *b, struct page *page)
 {
 	bool pinned = folio_maybe_dma_pinned(page_folio(page));
+	bool referenced = !pinned && page_count(page) > 0 &&
+			  !is_zero_pfn(page_to_pfn(page)) &&
+			  !PageReserved(page);
 
 	if (b->late)
-		atomic_long_inc(pinned ? &blob_stats.late_writes :
+		atomic_long_inc(pinned || referenced ? &blob_stats.late_writes :
 				&blob_stats.late_unpinned);
-	if (!pinned)
+	if (referenced)
+		atomic_long_inc(&blob_stats.referenced_writes);
+	else if (!pinned)
 		atomic_long_inc(&blob_stats.unpinned_writes);
-	return pinned;
+	return pinned || referenced;
 }
 
 static void blob_walk_from(struct page *page, u8 *va, size_t n, u64 done,
@@ -832,6 +849,7 @@ static int blob_control(const char *cmd)
 		atomic_long_set(&blob_stats.violations, 0);
 		atomic_long_set(&blob_stats.bad_requests, 0);
 		atomic_long_set(&blob_stats.unpinned_writes, 0);
+		atomic_long_set(&blob_stats.referenced_writes, 0);
 		atomic_long_set(&blob_stats.late_answers, 0);
 		atomic_long_set(&blob_stats.late_writes, 0);
 		atomic_long_set(&blob_stats.late_unpinned, 0);
@@ -860,6 +878,7 @@ static void blob_stats_show(struct seq_file *m)
 	BLOB_STAT(bad_requests);
 	seq_printf(m, "held %d\n", atomic_read(&blob_stats.held));
 	BLOB_STAT(unpinned_writes);
+	BLOB_STAT(referenced_writes);
 	BLOB_STAT(late_answers);
 	BLOB_STAT(late_writes);
 	BLOB_STAT(late_unpinned);

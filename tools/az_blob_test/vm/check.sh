@@ -19,13 +19,15 @@
 #   GUEST_SILENCE=SECONDS  a guest silent this long has hung (default 600)
 #   GUEST_TIMEOUT=SECONDS  optional hard bound on one guest (default none)
 #   AZ_TEST_ARGS="..."     arguments for az_blob_test in the guests (default -S)
-#   FUZZ_CALLS, FUZZ32_CALLS, LIFECYCLE_ITERS, FAILINJECT_ITERS
+#   FUZZ_CALLS, FUZZ32_CALLS, URING_FUZZ_CALLS, URING_FUZZ32_CALLS,
+#   LIFECYCLE_ITERS, FAILINJECT_ITERS
 #                          sizes of the long suites on the stock kernels
-#                          (default 1000000, 200000, 20, 2000)
-#   DEBUG_FUZZ_CALLS, DEBUG_FUZZ32_CALLS, DEBUG_LIFECYCLE_ITERS,
+#                          (default 1000000, 200000, 800000, 200000, 20, 2000)
+#   DEBUG_FUZZ_CALLS, DEBUG_FUZZ32_CALLS, DEBUG_URING_FUZZ_CALLS,
+#   DEBUG_URING_FUZZ32_CALLS, DEBUG_LIFECYCLE_ITERS,
 #   DEBUG_FAILINJECT_ITERS the same on the debug kernel, which is there for
 #                          KASAN/lockdep/kmemleak breadth, not volume
-#                          (default 100000, 20000, 10, 2000)
+#                          (default 100000, 20000, 60000, 30000, 10, 2000)
 #   DEBUG_KERNEL=0         skip the debug kernel (and the series on its tree)
 #   INTREE=0               no effect: the in-tree series is written for the
 #                          newest kernel and tested on its tree only (the
@@ -338,12 +340,14 @@ dkms_check() {
 # The sizes of the long suites for one kind of kernel, as "NAME=VALUE" lines.
 suite_sizes() {
 	if [ "$1" = debug ]; then
-		printf 'FUZZ_CALLS=%s\nFUZZ32_CALLS=%s\nLIFECYCLE_ITERS=%s\nFAILINJECT_ITERS=%s\n' \
+		printf 'FUZZ_CALLS=%s\nFUZZ32_CALLS=%s\nURING_FUZZ_CALLS=%s\nURING_FUZZ32_CALLS=%s\nLIFECYCLE_ITERS=%s\nFAILINJECT_ITERS=%s\n' \
 			"${DEBUG_FUZZ_CALLS:-100000}" "${DEBUG_FUZZ32_CALLS:-20000}" \
+			"${DEBUG_URING_FUZZ_CALLS:-60000}" "${DEBUG_URING_FUZZ32_CALLS:-30000}" \
 			"${DEBUG_LIFECYCLE_ITERS:-10}" "${DEBUG_FAILINJECT_ITERS:-2000}"
 	else
-		printf 'FUZZ_CALLS=%s\nFUZZ32_CALLS=%s\nLIFECYCLE_ITERS=%s\nFAILINJECT_ITERS=%s\n' \
+		printf 'FUZZ_CALLS=%s\nFUZZ32_CALLS=%s\nURING_FUZZ_CALLS=%s\nURING_FUZZ32_CALLS=%s\nLIFECYCLE_ITERS=%s\nFAILINJECT_ITERS=%s\n' \
 			"${FUZZ_CALLS:-1000000}" "${FUZZ32_CALLS:-200000}" \
+			"${URING_FUZZ_CALLS:-800000}" "${URING_FUZZ32_CALLS:-200000}" \
 			"${LIFECYCLE_ITERS:-20}" "${FAILINJECT_ITERS:-2000}"
 	fi
 }
