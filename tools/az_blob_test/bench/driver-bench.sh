@@ -53,30 +53,9 @@ newest() {
 
 KERNELS=${DRIVER_BENCH_KERNELS:-$(newest '6.12.*+deb12-amd64') $(newest '6.1.0-*-amd64')}
 
-# replace_section FILE NAME CONTENT_FILE: as bench.sh's.
-replace_section() {
-	local file=$1 name=$2 content=$3
-	local begin="<!-- bench:$name:begin -->" end="<!-- bench:$name:end -->"
-	local tmp
-
-	if [ "$file" = - ]; then
-		printf '%s\n' "$begin"
-		cat "$content"
-		printf '%s\n' "$end"
-		return
-	fi
-	tmp=$(mktemp "$file.XXXXXX") || return 1
-	if grep -qxF "$begin" "$file" && grep -qxF "$end" "$file"; then
-		awk -v b="$begin" -v e="$end" -v c="$content" '
-			$0 == b { print; while ((getline l < c) > 0) print l; skip = 1; next }
-			$0 == e { skip = 0 }
-			!skip { print }' "$file" >"$tmp"
-	else
-		{ cat "$file"; printf '\n%s\n' "$begin"; cat "$content"; printf '%s\n' "$end"; } >"$tmp"
-	fi
-	chmod --reference="$file" "$tmp" 2>/dev/null
-	mv "$tmp" "$file"
-}
+# replace_section FILE NAME CONTENT_FILE (md-section.sh)
+# shellcheck source=md-section.sh
+. "$HERE/md-section.sh"
 
 machine() {
 	printf '%s, %s cores, %s GiB; %s, TCG, guest 2 vCPUs 2 GiB' \
