@@ -52,7 +52,7 @@ log() { printf '== bench: %s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # replace_section FILE NAME CONTENT_FILE (md-section.sh)
-# shellcheck source=md-section.sh
+# shellcheck source-path=SCRIPTDIR source=md-section.sh
 . "$HERE/md-section.sh"
 
 # The machine: CPU model and core count, QEMU.

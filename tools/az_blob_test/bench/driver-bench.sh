@@ -54,7 +54,7 @@ newest() {
 KERNELS=${DRIVER_BENCH_KERNELS:-$(newest '6.12.*+deb12-amd64') $(newest '6.1.0-*-amd64')}
 
 # replace_section FILE NAME CONTENT_FILE (md-section.sh)
-# shellcheck source=md-section.sh
+# shellcheck source-path=SCRIPTDIR source=md-section.sh
 . "$HERE/md-section.sh"
 
 machine() {
