@@ -111,7 +111,10 @@ bool azb_crc64_have_clmul(void);
 uint64_t azb_crc64_xpow(unsigned int n);
 /* {x^1087, x^1023, x^191, x^127} mod G, as crc64_clmul.c has them. */
 extern const uint64_t azb_crc64_clmul_k[4];
-/* The 8 bytes little-endian, base64: "iJh5CoYUi64=". out: 13 bytes. */
+/*
+ * The 8 bytes little-endian, base64: "iJh5CoYUi64=". out: 13 bytes. In
+ * util.c, so that the host VSP can build crc64*.c alone.
+ */
 void azb_crc64_base64(uint64_t crc, char out[16]);
 
 /* ------------------------------------------------------------------ */

@@ -9,6 +9,10 @@
  * x86-64 with PCLMULQDQ), chosen once per process from the CPU's features.
  * The tables and the choice are computed once (pthread_once) and then only
  * read: the library's only process-wide state besides libcurl's.
+ *
+ * The host VSP (tools/az_blob_host) builds this file and crc64_clmul.c
+ * into itself for the CRC of its request and response buffers, so they
+ * use nothing else of the library (azb_crc64_base64() is in util.c).
  */
 #include <pthread.h>
 #include <string.h>
@@ -98,13 +102,4 @@ AZB_EXPORT uint64_t azblob_crc64(uint64_t crc, const void *buf, size_t len)
 	if (len >= 128 && azb_crc64_have_clmul())
 		return ~azb_crc64_raw_clmul(~crc, p, len);
 	return ~azb_crc64_raw_table(~crc, p, len);
-}
-
-void azb_crc64_base64(uint64_t crc, char out[16])
-{
-	unsigned char le[8];
-
-	for (int i = 0; i < 8; i++)
-		le[i] = (unsigned char)(crc >> (8 * i));
-	azb_base64_encode(le, 8, out);
 }

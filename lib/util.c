@@ -212,6 +212,15 @@ long azb_base64_decode(const char *src, size_t n, unsigned char *dst)
 	return (long)o;
 }
 
+void azb_crc64_base64(uint64_t crc, char out[16])
+{
+	unsigned char le[8];
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (unsigned char)(crc >> (8 * i));
+	azb_base64_encode(le, 8, out);
+}
+
 static bool unreserved(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||

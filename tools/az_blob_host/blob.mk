@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The tests of the host VSP's Blob service (blob_service.c, http.c, json.c,
-# crc64.c). Included by tools/az_blob_host/Makefile, or used alone:
+# and the library's lib/crc64*.c it builds in). Included by
+# tools/az_blob_host/Makefile, or used alone:
 #
 #   make -C tools/az_blob_host -f blob.mk blob-check
 #
@@ -30,9 +31,19 @@ BLOBT_SAVED_GOAL := $(.DEFAULT_GOAL)
 BLOBT_OUT ?= $(if $(CHK),$(CHK),$(BLOBT_DIR)/../../.cache/az_blob_host)
 BLOB_BENCH_MIB ?= 64
 
-BLOBT_SRCS := $(addprefix $(BLOBT_DIR)/,blob_service.c http.c json.c crc64.c)
-BLOBT_HDRS := $(addprefix $(BLOBT_DIR)/,blob_service.h http.h json.h crc64.h \
-	service.h)
+BLOBT_TOP := $(BLOBT_DIR)/../..
+# The CRC-64 is the library's, built as lib/Makefile builds it.
+BLOBT_CRC_SRCS := $(BLOBT_TOP)/lib/crc64.c
+BLOBT_CRC_CFLAGS :=
+ifneq ($(findstring x86_64,$(shell $(CC) -dumpmachine)),)
+BLOBT_CRC_SRCS += $(BLOBT_TOP)/lib/crc64_clmul.c
+BLOBT_CRC_CFLAGS += -DAZB_HAVE_CLMUL
+endif
+
+BLOBT_SRCS := $(addprefix $(BLOBT_DIR)/,blob_service.c http.c json.c) \
+	$(BLOBT_CRC_SRCS)
+BLOBT_HDRS := $(addprefix $(BLOBT_DIR)/,blob_service.h http.h json.h \
+	service.h) $(BLOBT_TOP)/lib/azb.h $(BLOBT_TOP)/include/azblob.h
 # The guest library's side, a scripted server, the cases; and the core's
 # buffer access (az_host_buf_*()).
 BLOBT_TEST_SRCS := $(addprefix $(BLOBT_DIR)/tests/,blob_test.c \
@@ -42,9 +53,10 @@ BLOBT_TEST_HDRS := $(addprefix $(BLOBT_DIR)/tests/,blob_test.h blob_client.h \
 	blob_fakesrv.h)
 BLOBT_DEPS := $(BLOBT_SRCS) $(BLOBT_HDRS) $(BLOBT_TEST_SRCS) $(BLOBT_TEST_HDRS)
 
-BLOBT_CFLAGS := -std=gnu11 -g -pthread -I$(BLOBT_DIR) -Wall -Wextra \
-	-Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 -Wundef \
-	-Wno-unused-parameter -Werror
+BLOBT_CFLAGS := -std=gnu11 -g -pthread -I$(BLOBT_DIR) -I$(BLOBT_TOP)/include \
+	$(BLOBT_CRC_CFLAGS) -Wall -Wextra -Wmissing-prototypes \
+	-Wstrict-prototypes -Wshadow -Wformat=2 -Wundef -Wno-unused-parameter \
+	-Werror
 BLOBT_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 BLOBT_LIBS := -lcrypto -pthread

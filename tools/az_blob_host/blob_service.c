@@ -16,8 +16,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <azblob.h>	/* azblob_crc64(): ../../lib/crc64.c */
+
 #include "blob_service.h"
-#include "crc64.h"
 #include "json.h"
 
 /* The response JSON, at most: fields escaped (<= 6x the head) + inline. */
@@ -342,7 +343,7 @@ static uint32_t write_response(const struct az_host_req *req,
 	put_le32(out + AZ_BLOB_RES_BODY_OFF, body_bytes);
 	put_le32(out + AZ_BLOB_RES_NEEDED_OFF, needed);
 	memcpy(out + AZ_BLOB_HDR_LEN, json, json_len);
-	put_le64(out + AZ_BLOB_RES_CRC_OFF, az_crc64(0, out, len));
+	put_le64(out + AZ_BLOB_RES_CRC_OFF, azblob_crc64(0, out, len));
 	if (az_host_buf_write(&req->response, 0, out, len)) {
 		free(out);
 		return AZ_HOST_INVALID_ARG;
@@ -461,7 +462,7 @@ static uint32_t run(struct blob_ctx *ctx, const struct az_host_req *req,
 		goto out;
 	crc = get_le64(copy + AZ_BLOB_REQ_CRC_OFF);
 	put_le64(copy + AZ_BLOB_REQ_CRC_OFF, 0);
-	if (az_crc64(0, copy, len) != crc)
+	if (azblob_crc64(0, copy, len) != crc)
 		goto out;
 	br->method = get_le32(copy + AZ_BLOB_REQ_METHOD_OFF);
 	if (br->method < AZ_BLOB_GET || br->method > AZ_BLOB_PATCH) {

@@ -14,8 +14,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <azblob.h>
+
 #include "../blob_service.h"
-#include "../crc64.h"
 #include "blob_client.h"
 
 void bc_req_init(struct bc_req *r, unsigned int method, const char *path,
@@ -313,7 +314,7 @@ static uint32_t get_le32(const unsigned char *p)
 void bc_fix_crc(unsigned char *buf, size_t len)
 {
 	put_le64(buf + AZ_BLOB_REQ_CRC_OFF, 0);
-	put_le64(buf + AZ_BLOB_REQ_CRC_OFF, az_crc64(0, buf, len));
+	put_le64(buf + AZ_BLOB_REQ_CRC_OFF, azblob_crc64(0, buf, len));
 }
 
 unsigned char *bc_frame_json(unsigned int method, const char *json,
@@ -533,7 +534,7 @@ static void parse_answer(const unsigned char *b, size_t len, struct bc_res *r)
 	memcpy(copy, b, len);
 	crc = get_le64(copy + AZ_BLOB_RES_CRC_OFF);
 	put_le64(copy + AZ_BLOB_RES_CRC_OFF, 0);
-	if (az_crc64(0, copy, len) != crc) {
+	if (azblob_crc64(0, copy, len) != crc) {
 		free(copy);
 		r->error = "bad response CRC";
 		return;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TEST-ONLY: the tests of the host VSP's Blob service (blob_service.c,
- * http.c, json.c, crc64.c). One line per case and a total, as the kernel's
- * selftests print them.
+ * http.c, json.c, and the library's crc64.c it builds in). One line per
+ * case and a total, as the kernel's selftests print them.
  *
  *   blob_test [--endpoint URL] [--node DIR] [--only SUBSTRING]
  *   blob_test --bench MIB --endpoint URL

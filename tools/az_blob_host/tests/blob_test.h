@@ -25,8 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <azblob.h>
+
 #include "../blob_service.h"
-#include "../crc64.h"
 #include "../json.h"
 #include "blob_client.h"
 #include "blob_fakesrv.h"

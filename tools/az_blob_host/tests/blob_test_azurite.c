@@ -689,7 +689,7 @@ int t_content_crc64(void)
 	char path[256], b64[16];
 
 	bc_random(src, len, 7);
-	c = az_crc64(0, src, len);
+	c = azblob_crc64(0, src, len);
 	for (int i = 0; i < 8; i++)
 		le[i] = (unsigned char)(c >> (8 * i));
 	az_jw_init(&w, 64);

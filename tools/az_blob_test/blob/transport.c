@@ -22,11 +22,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <azblob.h>
 #include <misc/hv_azure_blob.h>
 #include <openssl/evp.h>
 
 #include "../../az_blob_host/blob_service.h"
-#include "../../az_blob_host/crc64.h"
 #include "../../az_blob_host/json.h"
 #include "blob.h"
 
@@ -135,7 +135,7 @@ static void parse_hsres(const unsigned char *b, size_t len, struct blob_ans *a)
 	memcpy(copy, b, len);
 	crc = le64(copy + AZ_BLOB_RES_CRC_OFF);
 	memset(copy + AZ_BLOB_RES_CRC_OFF, 0, 8);
-	if (az_crc64(0, copy, len) != crc) {
+	if (azblob_crc64(0, copy, len) != crc) {
 		free(copy);
 		set_err(a, "bad response CRC");
 		return;
