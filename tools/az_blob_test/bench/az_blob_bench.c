@@ -49,6 +49,7 @@
 
 #include <misc/hv_azure_blob.h>
 #include "az_blob_sim.h"
+#include "bench.h"
 
 /* Debian 12's linux-libc-dev (6.1) has these; for older headers. */
 #ifndef IORING_SETUP_SQE128
@@ -73,24 +74,9 @@
 #define RESP_LEN	64
 #define URING_TIMEOUT_MS 60000	/* 1..AZ_BLOB_URING_MAX_TIMEOUT */
 
-enum mode {
-	MODE_IOCTL, MODE_NOOP, MODE_WAKE, MODE_READ, MODE_MEMCPY,
-	MODE_URING, MODE_URING_FIXED, NR_MODES
-};
 static const char *const mode_name[NR_MODES] = {
 	"ioctl", "noop", "wake", "read", "memcpy", "uring", "uring-fixed"
 };
-
-static bool mode_sized(enum mode m)
-{
-	return m == MODE_IOCTL || m == MODE_READ || m == MODE_MEMCPY ||
-	       m == MODE_URING || m == MODE_URING_FIXED;
-}
-
-static bool mode_uring(enum mode m)
-{
-	return m == MODE_URING || m == MODE_URING_FIXED;
-}
 
 enum phase { PH_WARMUP, PH_MEASURE, PH_STOP };
 
@@ -171,30 +157,6 @@ static double hist_pct_us(const struct hist *h, double p)
 	}
 	return h->max / 1000.0;
 }
-
-struct config {
-	enum mode mode;
-	unsigned int threads;
-	unsigned int qd;	/* io_uring modes: commands in flight */
-	uint64_t size;
-	double seconds;
-	double warmup;
-	uint64_t requests;	/* total; 0: run for @seconds */
-	const char *device;
-};
-
-struct result {
-	struct config cfg;
-	double elapsed;
-	uint64_t ops;
-	uint64_t errors;
-	double cpu_busy_pct;	/* all CPUs together, 100 = all busy */
-	double usr_pct, sys_pct, irq_pct;	/* parts of cpu_busy_pct */
-	double cpu_us_per_op;	/* every CPU's busy time, the host's too */
-	double p50, p90, p99, max;
-	unsigned int n;		/* > 1: medians of n runs of the cell */
-	double rate;		/* with n > 1: the median ops/s */
-};
 
 /* One futex ping-pong pair (MODE_WAKE). */
 struct pair {
@@ -664,6 +626,29 @@ static bool cpu_sample(struct cpu_times *c)
 	return true;
 }
 
+/*
+ * The simulated host's time in its NULL op's read of the data (its stats
+ * file's "null_ns"), so that a request's time splits into the host's part
+ * and the rest; false where the file is not there.
+ */
+static bool host_sample(uint64_t *ns)
+{
+	FILE *f = fopen("/sys/kernel/debug/az_blob_sim/stats", "r");
+	unsigned long long v;
+	char line[256];
+	bool ok = false;
+
+	if (!f)
+		return false;
+	while (!ok && fgets(line, sizeof(line), f))
+		if (sscanf(line, "null_ns %llu", &v) == 1) {
+			*ns = v;
+			ok = true;
+		}
+	fclose(f);
+	return ok;
+}
+
 /* Sleep @s seconds, or less if a failed op stopped the run. */
 static void sleep_s(double s)
 {
@@ -693,10 +678,10 @@ static void *map_area(size_t len)
 static int run(const struct config *cfg, struct result *res)
 {
 	struct cpu_times c0 = { 0 }, c1 = { 0 };
-	uint64_t t0, t1 = 0;
+	uint64_t t0, t1 = 0, h0 = 0, h1 = 0;
 	struct worker *ws;
 	struct hist *all;
-	bool have_cpu;
+	bool have_cpu, have_host;
 	unsigned int i;
 	int fd = -1, ret = 0;
 
@@ -754,6 +739,7 @@ static int run(const struct config *cfg, struct result *res)
 	if (!cfg->requests && cfg->warmup > 0)
 		sleep_s(cfg->warmup);
 	have_cpu = cpu_sample(&c0);
+	have_host = mode_host(cfg->mode) && host_sample(&h0);
 	t0 = now_ns();
 	if (!cfg->requests) {
 		/* Unless a failed op stopped the run already. */
@@ -763,6 +749,7 @@ static int run(const struct config *cfg, struct result *res)
 		sleep_s(cfg->seconds);
 		t1 = now_ns();
 		have_cpu = cpu_sample(&c1) && have_cpu;
+		have_host = have_host && host_sample(&h1);
 		atomic_store(&phase, PH_STOP);
 	}
 	for (i = 0; i < cfg->threads; i++)
@@ -770,6 +757,7 @@ static int run(const struct config *cfg, struct result *res)
 	if (cfg->requests) {
 		t1 = now_ns();
 		have_cpu = cpu_sample(&c1) && have_cpu;
+		have_host = have_host && host_sample(&h1);
 	}
 
 	memset(res, 0, sizeof(*res));
@@ -805,6 +793,10 @@ static int run(const struct config *cfg, struct result *res)
 					     (double)sysconf(_SC_CLK_TCK) /
 					     (double)res->ops;
 	}
+	res->host_us_per_op = -1;
+	if (have_host && h1 >= h0 && res->ops)
+		res->host_us_per_op = (double)(h1 - h0) / 1e3 /
+				      (double)res->ops;
 	res->p50 = hist_pct_us(all, 50);
 	res->p90 = hist_pct_us(all, 90);
 	res->p99 = hist_pct_us(all, 99);
@@ -818,26 +810,13 @@ static int run(const struct config *cfg, struct result *res)
 	return ret;
 }
 
-static double ops_per_s(const struct result *r)
-{
-	if (r->n > 1)
-		return r->rate;
-	return r->elapsed > 0 ? (double)r->ops / r->elapsed : 0;
-}
-
-static double mb_per_s(const struct result *r)
-{
-	return mode_sized(r->cfg.mode) ?
-		ops_per_s(r) * (double)r->cfg.size / 1e6 : 0;
-}
-
 static void print_line(const struct result *r)
 {
 	if (r->n > 1)
 		printf("az_blob_bench median n=%u", r->n);
 	else
 		printf("az_blob_bench");
-	printf(" mode=%s threads=%u qd=%u size=%llu seconds=%.3f ops=%llu errors=%llu ops_per_s=%.1f mb_per_s=%.2f p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f cpu_busy_pct=%.1f usr_pct=%.1f sys_pct=%.1f irq_pct=%.1f cpu_us_per_op=%.1f\n",
+	printf(" mode=%s threads=%u qd=%u size=%llu seconds=%.3f ops=%llu errors=%llu ops_per_s=%.1f mb_per_s=%.2f p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f cpu_busy_pct=%.1f usr_pct=%.1f sys_pct=%.1f irq_pct=%.1f cpu_us_per_op=%.1f",
 	       mode_name[r->cfg.mode], r->cfg.threads,
 	       mode_uring(r->cfg.mode) ? r->cfg.qd : 0,
 	       mode_sized(r->cfg.mode) ? (unsigned long long)r->cfg.size : 0ULL,
@@ -845,17 +824,10 @@ static void print_line(const struct result *r)
 	       (unsigned long long)r->errors, ops_per_s(r), mb_per_s(r),
 	       r->p50, r->p90, r->p99, r->max, r->cpu_busy_pct,
 	       r->usr_pct, r->sys_pct, r->irq_pct, r->cpu_us_per_op);
+	if (r->host_us_per_op >= 0)
+		printf(" host_us_per_op=%.1f", r->host_us_per_op);
+	printf("\n");
 	fflush(stdout);
-}
-
-static void size_str(char *buf, size_t len, uint64_t size)
-{
-	if (size >= (1 << 20) && !(size % (1 << 20)))
-		snprintf(buf, len, "%lluM", (unsigned long long)(size >> 20));
-	else if (size >= 1024 && !(size % 1024))
-		snprintf(buf, len, "%lluK", (unsigned long long)(size >> 10));
-	else
-		snprintf(buf, len, "%llu", (unsigned long long)size);
 }
 
 static void print_table(const struct result *rs, unsigned int n)
@@ -884,151 +856,6 @@ static void print_table(const struct result *rs, unsigned int n)
 		       r->max, r->cpu_busy_pct, r->usr_pct, r->sys_pct,
 		       r->irq_pct, r->cpu_us_per_op,
 		       r->errors ? "  ERRORS" : "");
-	}
-	fflush(stdout);
-}
-
-/* ------------------------------------------------------------------ */
-/* The goals of issue 11, as ratios of this run's cells                */
-
-static const struct result *find(const struct result *rs, unsigned int n,
-				 enum mode m, unsigned int threads,
-				 unsigned int qd, uint64_t size)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		const struct result *r = &rs[i];
-
-		if (r->cfg.mode != m || r->errors || !r->ops)
-			continue;
-		if (threads && r->cfg.threads != threads)
-			continue;
-		if (mode_uring(m) && r->cfg.qd != qd)
-			continue;
-		if (mode_sized(m) && r->cfg.size != size)
-			continue;
-		return r;
-	}
-	return NULL;
-}
-
-static const char *verdict(bool ok)
-{
-	return ok ? "PASS" : "MISS";
-}
-
-/*
- * One line per goal: "goal X: what = ratio (want ...) PASS|MISS|n/a", and a
- * machine-readable "az_blob_bench goal=X ratio=R result=..." line.
- */
-static void print_goals(const struct result *rs, unsigned int n,
-			double margin)
-{
-	const struct result *a, *b, *c;
-	double ratio, worst = 0;
-	bool any = false, ok;
-	unsigned int i;
-	char sz[24];
-
-	printf("\ngoals (ratios of this run's cells):\n");
-
-	/* (a) a small request within 2x the wake round trip */
-	a = find(rs, n, MODE_IOCTL, 1, 0, 4096);
-	b = find(rs, n, MODE_WAKE, 1, 0, 0);
-	if (a && b && b->p50 > 0) {
-		ratio = a->p50 / b->p50;
-		printf("goal a: ioctl 4K 1 thread p50 %.1f us / futex round trip p50 %.1f us = %.2fx (want <= 2x) %s\n",
-		       a->p50, b->p50, ratio, verdict(ratio <= 2));
-		printf("az_blob_bench goal=a ratio=%.3f want=le2 result=%s\n",
-		       ratio, verdict(ratio <= 2));
-	} else {
-		printf("goal a: n/a (needs ioctl 4K 1 thread and wake 1 thread)\n");
-		printf("az_blob_bench goal=a result=n/a\n");
-	}
-
-	/*
-	 * (b) a 32 MiB request at >= 90% of one read pass: the largest ioctl
-	 * size from 31 MiB on (32 MiB of data alone spans all 8192 pages
-	 * AZ_BLOB_MAX_PAGES allows; 32760 KiB leaves the request's and the
-	 * response's page).
-	 */
-	a = NULL;
-	for (i = 0; i < n; i++)
-		if (rs[i].cfg.mode == MODE_IOCTL && rs[i].cfg.threads == 1 &&
-		    rs[i].cfg.size >= (31ULL << 20) && rs[i].ops &&
-		    !rs[i].errors && (!a || rs[i].cfg.size > a->cfg.size))
-			a = &rs[i];
-	b = a ? find(rs, n, MODE_READ, 1, 0, a->cfg.size) : NULL;
-	if (a && b && mb_per_s(b) > 0) {
-		ratio = mb_per_s(a) / mb_per_s(b);
-		c = find(rs, n, MODE_URING_FIXED, 1, 1, a->cfg.size);
-		size_str(sz, sizeof(sz), a->cfg.size);
-		printf("goal b: ioctl %s 1 thread %.0f MB/s / read pass %.0f MB/s = %.0f%% (want >= 90%%) %s",
-		       sz, mb_per_s(a), mb_per_s(b), 100 * ratio,
-		       verdict(ratio >= 0.9));
-		if (c)
-			printf("; uring-fixed QD1 %.0f%%",
-			       100 * mb_per_s(c) / mb_per_s(b));
-		printf("\naz_blob_bench goal=b ratio=%.3f want=ge0.9 result=%s\n",
-		       ratio, verdict(ratio >= 0.9));
-	} else {
-		printf("goal b: n/a (needs ioctl and read of 31 MiB or more, 1 thread)\n");
-		printf("az_blob_bench goal=b result=n/a\n");
-	}
-
-	/* (c) io_uring QD32 one thread: >= 4x one ioctl thread, >= 8 threads */
-	a = find(rs, n, MODE_URING, 1, 32, 4096);
-	b = find(rs, n, MODE_IOCTL, 1, 0, 4096);
-	c = find(rs, n, MODE_IOCTL, 8, 0, 4096);
-	if (a && b && c) {
-		double r1 = ops_per_s(a) / ops_per_s(b);
-		double r8 = ops_per_s(a) / ops_per_s(c);
-		const struct result *f = find(rs, n, MODE_URING_FIXED, 1, 32, 4096);
-
-		ok = r1 >= 4 && r8 >= 1;
-		printf("goal c: uring QD32 4K %.0f/s / ioctl 1 thread %.0f/s = %.2fx (want >= 4x); / ioctl 8 threads %.0f/s = %.2fx (want >= 1x)",
-		       ops_per_s(a), ops_per_s(b), r1, ops_per_s(c), r8);
-		if (f)
-			printf("; uring-fixed QD32 %.2fx, %.2fx",
-			       ops_per_s(f) / ops_per_s(b),
-			       ops_per_s(f) / ops_per_s(c));
-		printf(" %s\n", verdict(ok));
-		printf("az_blob_bench goal=c ratio=%.3f ratio8=%.3f want=ge4,ge1 result=%s\n",
-		       r1, r8, verdict(ok));
-	} else {
-		printf("goal c: n/a (needs uring QD32 4K, ioctl 4K 1 and 8 threads)\n");
-		printf("az_blob_bench goal=c result=n/a\n");
-	}
-
-	/* (d) registered buffers measurably ahead of pinning from 64 KiB */
-	printf("goal d: uring-fixed / uring ops/s (want >= %.2fx each):", margin);
-	ok = true;
-	for (i = 0; i < n; i++) {
-		const struct result *f = &rs[i];
-
-		if (f->cfg.mode != MODE_URING_FIXED || f->cfg.size < (64 << 10) ||
-		    (f->cfg.qd != 1 && f->cfg.qd != 32) || f->errors || !f->ops)
-			continue;
-		b = find(rs, n, MODE_URING, 1, f->cfg.qd, f->cfg.size);
-		if (!b)
-			continue;
-		ratio = ops_per_s(f) / ops_per_s(b);
-		size_str(sz, sizeof(sz), f->cfg.size);
-		printf(" %s QD%u %.2fx;", sz, f->cfg.qd, ratio);
-		if (!any || ratio < worst)
-			worst = ratio;
-		any = true;
-		if (ratio < margin)
-			ok = false;
-	}
-	if (any) {
-		printf(" %s\n", verdict(ok));
-		printf("az_blob_bench goal=d ratio=%.3f want=ge%.2f result=%s\n",
-		       worst, margin, verdict(ok));
-	} else {
-		printf(" n/a (needs uring and uring-fixed, QD1 or QD32, 64K and up)\n");
-		printf("az_blob_bench goal=d result=n/a\n");
 	}
 	fflush(stdout);
 }
@@ -1071,8 +898,12 @@ static void usage(FILE *f)
 "                       an \"az_blob_bench median n=N ...\" line per\n"
 "                       combination follows, and the table and the goals\n"
 "                       take the medians\n"
-"  -g, --goals          end with issue 11's goals as ratios of the cells\n"
-"  -m, --margin=X       goal d: registered ahead of pinned by X (default 1.05)\n"
+"  -g, --goals[=LIST]   end with issue 11's goals (LIST: letters of abcd,\n"
+"                       default all) as ratios of the cells; goal d pairs\n"
+"                       the runs of a repeat and wants a sign test over\n"
+"                       the pairs (-r 5 or more, with --interleave)\n"
+"  -m, --margin=X       goal d: a pair counts when registered beats pinned\n"
+"                       by more than X (default 1, any gain)\n"
 "  -I, --interleave     run size by size, the modes' cells taking turns\n"
 "                       (the table keeps its order)\n"
 "  -S, --short          the bench's own smoke test: -d 0.2 -w 0.05 --goals,\n"
@@ -1084,14 +915,16 @@ static void usage(FILE *f)
 "Output: per run one line \"az_blob_bench mode=... threads=... qd=...\n"
 "size=... seconds=... ops=... errors=... ops_per_s=... mb_per_s=...\n"
 "p50_us=... p90_us=... p99_us=... max_us=... cpu_busy_pct=... usr_pct=...\n"
-"sys_pct=... irq_pct=... cpu_us_per_op=...\", then a table of all runs, then\n"
+"sys_pct=... irq_pct=... cpu_us_per_op=... [host_us_per_op=...]\", then a\n"
+"table of all runs, then\n"
 "with --goals one \"goal X: ...\" and one \"az_blob_bench goal=X ...\" line\n"
 "per goal. Latency is per op, from the caller (a wake op is a round trip;\n"
 "an io_uring op from writing its SQE to reading its CQE). MB/s counts\n"
 "--size bytes (10^6). cpu_busy_pct is the busy time of all CPUs\n"
 "(/proc/stat) over the run, 100 = every CPU busy, split into usr, sys and\n"
 "irq (hard and soft); cpu_us_per_op divides that busy time, the simulated\n"
-"host's included, by the ops. Exit status: 0, 1 if an op failed, 2 on a\n"
+"host's included, by the ops; host_us_per_op is the simulated host's time\n"
+"in reading the data (its stats' null_ns), per op. Exit status: 0, 1 if an op failed, 2 on a\n"
 "usage or setup error.\n", MAX_QD);
 }
 
@@ -1145,20 +978,6 @@ static double parse_seconds(const char *s, const char *what)
 	return v;
 }
 
-static int dbl_cmp(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-/* The median of @n values (the mean of the middle two if @n is even). */
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), dbl_cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static bool cfg_equal(const struct config *a, const struct config *b)
 {
 	return a->mode == b->mode && a->threads == b->threads &&
@@ -1197,6 +1016,7 @@ static unsigned int aggregate(const struct result *rs, unsigned int n,
 			MED(sys_pct, rs[k].sys_pct);
 			MED(irq_pct, rs[k].irq_pct);
 			MED(cpu_us_per_op, rs[k].cpu_us_per_op);
+			MED(host_us_per_op, rs[k].host_us_per_op);
 			MED(elapsed, rs[k].elapsed);
 #undef MED
 			o->ops = 0;
@@ -1242,7 +1062,7 @@ int main(int argc, char **argv)
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "requests", required_argument, NULL, 'n' },
 		{ "repeat", required_argument, NULL, 'r' },
-		{ "goals", no_argument, NULL, 'g' },
+		{ "goals", optional_argument, NULL, 'g' },
 		{ "margin", required_argument, NULL, 'm' },
 		{ "short", no_argument, NULL, 'S' },
 		{ "interleave", no_argument, NULL, 'I' },
@@ -1256,21 +1076,22 @@ int main(int argc, char **argv)
 	unsigned int nbthreads = 0, nqds = 1, nt, a, k;
 	bool goals = false, is_short = false, set_t = false, set_s = false;
 	bool set_q = false, set_d = false, set_w = false;
-	double margin = 1.05;
+	double margin = 1.0;
+	const char *which = "abcd";
 	enum mode modes[MAX_LIST];
 	struct config base = {
 		.seconds = 5,
 		.warmup = 1,
 		.device = "/dev/azure_blob",
 	};
-	static struct result results[MAX_RUNS];
+	static struct result results[MAX_RUNS], raw[MAX_RUNS];
 	static struct cell plan[MAX_RUNS];
 	struct cell **order;
-	unsigned int nres = 0, nplan = 0, m, s;
+	unsigned int nres = 0, nraw, nplan = 0, m, s;
 	bool interleave = false;
 	int c, ret = 0;
 
-	while ((c = getopt_long(argc, argv, "t:T:q:s:d:w:n:r:gm:SID:h", opts,
+	while ((c = getopt_long(argc, argv, "t:T:q:s:d:w:n:r:g::m:SID:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -1307,6 +1128,12 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			goals = true;
+			if (optarg) {
+				if (!*optarg ||
+				    optarg[strspn(optarg, "abcd")])
+					die("--goals takes letters of abcd");
+				which = optarg;
+			}
 			break;
 		case 'm':
 			margin = parse_seconds(optarg, "margin");
@@ -1462,6 +1289,8 @@ int main(int argc, char **argv)
 	}
 	nres = nplan;
 	free(order);
+	nraw = nres;
+	memcpy(raw, results, nraw * sizeof(*raw));
 	if (repeat > 1) {
 		static struct result agg[MAX_RUNS];
 
@@ -1472,6 +1301,6 @@ int main(int argc, char **argv)
 	}
 	print_table(results, nres);
 	if (goals)
-		print_goals(results, nres, margin);
+		print_goals(results, nres, raw, nraw, which, margin);
 	return ret;
 }

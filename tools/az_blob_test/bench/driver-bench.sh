@@ -92,7 +92,7 @@ tables() {
 		P50[key] = kv($0, "p50_us"); P99[key] = kv($0, "p99_us")
 		CPU[key] = kv($0, "cpu_busy_pct"); CPO[key] = kv($0, "cpu_us_per_op")
 		SYS[key] = kv($0, "sys_pct"); IRQ[key] = kv($0, "irq_pct")
-		ERR[key] = kv($0, "errors")
+		ERR[key] = kv($0, "errors"); HOST[key] = kv($0, "host_us_per_op")
 		if (!(s in SS) && s != 0) { SS[s] = 1; SZ[++ns] = s }
 		if (m == "ioctl" && !(t in TT)) { TT[t] = 1; TH[++nt] = t }
 		if (m ~ /^uring/ && !(q in QQ)) { QQ[q] = 1; QD[++nq] = q }
@@ -159,6 +159,7 @@ tables() {
 	/^@@ driver-bench info profile=skipped61/ { NOTE = "No profile: function_graph under TCG locked up Debian'"'"'s 6.1 guest (a soft lockup in the shell that turned it on), so driver-guest.sh skips it there (profile=force runs it)."; next }
 	/^@@ driver-bench info trace_lost=/ { P[++np] = "  trace entries lost: " kv(" " substr($0, 17), "trace_lost"); next }
 	/^@@ driver-bench info table_seconds=/ { TS = kv(" " substr($0, 17), "table_seconds"); next }
+	/^@@ driver-bench info goal_d_rep=/ { DREP = kv(" " substr($0, 17), "goal_d_rep"); DSIZES = kv(" " substr($0, 17), "goal_d_sizes"); next }
 	END {
 		bound()
 		if (TS != "") printf "The table cells took %s s in the guest.\n\n", TS
@@ -178,16 +179,16 @@ tables() {
 			printf "| memcpy | %s | %s | %s | %s | %s |\n", hs(s), n(OPS[k]), n(MB[k]), n(P50[k]), n(P99[k])
 		}
 		print ""
-		print "The ioctl (NULL op, the host reads the data once):"
+		print "The ioctl (NULL op, the host reads the data once; host read: its time reading it, per request, from the simulated host'"'"'s stats):"
 		print ""
-		print "| size | threads | requests/s | MB/s | p50 us | p99 us | CPU busy | CPU us/request |"
-		print "|---|---|---|---|---|---|---|---|"
+		print "| size | threads | requests/s | MB/s | p50 us | p99 us | CPU busy | CPU us/request | host read us/request |"
+		print "|---|---|---|---|---|---|---|---|---|"
 		for (i = 1; i <= ns; i++)
 			for (j = 1; j <= nt; j++) {
 				k = "ioctl" SUBSEP TH[j] SUBSEP 0 SUBSEP SZ[i]
 				if (!(k in OPS)) continue
-				printf "| %s | %s | %s | %s | %s | %s | %s%% | %s |%s\n", hs(SZ[i]), TH[j], n(OPS[k]), n(MB[k]),
-					n(P50[k]), n(P99[k]), CPU[k], n(CPO[k]), (ERR[k] > 0 ? " ERRORS" : "")
+				printf "| %s | %s | %s | %s | %s | %s | %s%% | %s | %s |%s\n", hs(SZ[i]), TH[j], n(OPS[k]), n(MB[k]),
+					n(P50[k]), n(P99[k]), CPU[k], n(CPO[k]), n(HOST[k]), (ERR[k] > 0 ? " ERRORS" : "")
 			}
 		print ""
 		print "io_uring, one thread (pinned: buffers pinned per command; registered: IORING_URING_CMD_FIXED):"
@@ -206,7 +207,8 @@ tables() {
 					(ERR[a] + ERR[b] > 0 ? " ERRORS" : "")
 			}
 		print ""
-		print "Goals (ratios of the cells above, same run):"
+		if (DREP != "") print "Goals (a-c: ratios of the cells above; d: a pass of its own right after them, " DREP " runs a cell at " DSIZES ", QD 1 and 32, pinned and registered back to back; a pair counts when registered is faster, and a one-sided sign test over the pairs must give p <= 0.05):"
+		else print "Goals (ratios of the cells above, same run):"
 		print ""
 		for (i = 1; i <= ng; i++) {
 			g = G[i]
@@ -242,6 +244,7 @@ run_kernel() {
 	sed -n '/^@@ bench$/,/^@@ end bench$/p' "$w/$kv/guest.log.txt" 2>/dev/null |
 		sed '1d;$d' >"$w/out.txt"
 	if [ $rc != 0 ] || ! grep -q '^@@ driver-bench rc=0' "$w/out.txt" ||
+	   grep -q '^@@ driver-bench drc=[^0]' "$w/out.txt" ||
 	   ! grep -q '^az_blob_bench goal=' "$w/out.txt"; then
 		log "$kv: failed after $secs s (exit $rc); see $w.log and $w/$kv/guest.log.txt"
 		grep -E '^FAIL|az_blob_bench: ' "$w.log" "$w/out.txt" | head -n 10

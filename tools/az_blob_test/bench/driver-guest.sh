@@ -12,8 +12,11 @@
 # Arguments (words of BENCH):
 #   secs=S      measured seconds per cell (default 1)
 #   warm=S      warm-up per cell (default 0.2)
-#   rep=N       runs per cell, in rounds; the table and the goals take the
+#   rep=N       runs per cell, in rounds; the table and goals a-c take the
 #               medians (default 3)
+#   drep=N      goal d's own pass: N paired runs of pinned and registered
+#               buffers per cell, judged by a sign test (default 9)
+#   dsizes=LIST its sizes (default 64K,1M,32760K), at QD 1 and 32
 #   sizes=LIST  data sizes (default 4K,64K,1M,32760K: 32 MiB of data
 #               alone would span all 8192 pages a request may have)
 #   threads=L   ioctl threads (default 1,2,4,8)
@@ -36,6 +39,8 @@
 secs=1
 warm=0.2
 rep=3
+drep=9
+dsizes=64K,1M,32760K
 sizes=4K,64K,1M,32760K
 threads=1,2,4,8
 qds=1,2,4,8,16,32,64
@@ -47,6 +52,8 @@ for a in "$@"; do
 	secs=*) secs=${a#secs=} ;;
 	warm=*) warm=${a#warm=} ;;
 	rep=*) rep=${a#rep=} ;;
+	drep=*) drep=${a#drep=} ;;
+	dsizes=*) dsizes=${a#dsizes=} ;;
 	sizes=*) sizes=${a#sizes=} ;;
 	threads=*) threads=${a#threads=} ;;
 	qds=*) qds=${a#qds=} ;;
@@ -69,10 +76,19 @@ t0=$(cut -d. -f1 /proc/uptime)
 echo "@@ driver-bench table"
 {
 	az_blob_bench -d "$secs" -w "$warm" -r "$rep" -t "$threads" -T 1 -q "$qds" \
-		-s "$sizes" --interleave --goals \
+		-s "$sizes" --interleave --goals=abc \
 		noop wake read memcpy ioctl uring uring-fixed
 	echo "@@ driver-bench rc=$?"
 } | tee "$out"
+# Goal d: registered vs pinned, paired runs back to back, enough of them
+# for a sign test; only its goal lines go into the table's output.
+echo "@@ driver-bench info goal_d_rep=$drep goal_d_sizes=$dsizes"
+{
+	az_blob_bench -d "$secs" -w "$warm" -r "$drep" -q 1,32 -s "$dsizes" \
+		--interleave --goals=d uring uring-fixed
+	echo "@@ driver-bench drc=$?"
+} | sed -e '/^goal d:/b' -e '/^az_blob_bench goal=d /b' -e '/^@@ /b' \
+	-e 's/^/@@ driver-bench d /' | tee -a "$out"
 echo "@@ driver-bench info table_seconds=$(($(cut -d. -f1 /proc/uptime) - t0))"
 
 [ "$profile" = none ] && exit 0
@@ -169,6 +185,8 @@ if missed c; then
 	prof c "ioctl 4K 8 threads" -t 8 -s 4K ioctl
 fi
 if missed d; then
+	prof d "uring QD1 64K" -q 1 -s 64K uring
+	prof d "uring-fixed QD1 64K" -q 1 -s 64K uring-fixed
 	prof d "uring QD1 1M" -q 1 -s 1M uring
 	prof d "uring-fixed QD1 1M" -q 1 -s 1M uring-fixed
 fi
