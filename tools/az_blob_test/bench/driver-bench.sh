@@ -28,7 +28,7 @@
 #   AZ_BLOB_CACHE                 as for check.sh
 #
 # Exit status 0 when every kernel's run finished and the section was
-# written; 1 otherwise (then nothing is written). A run takes about 6-8
+# written; 1 otherwise (then nothing is written). A run takes about 8-10
 # minutes per kernel here (2 cores, TCG), boot and build included.
 set -u -o pipefail
 
