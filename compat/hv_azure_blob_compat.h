@@ -155,6 +155,18 @@ static inline void io_uring_cmd_mark_cancelable(struct io_uring_cmd *cmd,
 #endif
 
 /*
+ * Before large kmalloc folios had a page type, kfree() of one dropped a
+ * reference like any compound page: a reference kept it.
+ */
+#ifdef AZ_BLOB_COMPAT_NO_LARGE_KMALLOC
+struct folio;
+static inline bool folio_test_large_kmalloc(const struct folio *folio)
+{
+	return false;
+}
+#endif
+
+/*
  * Set for rings of 32-bit tasks. Where the kernel does not say, it is never
  * set: the driver's uapi has one layout for both, so it may use the flag
  * only for what a 64-bit layout already gets right.

@@ -8,6 +8,7 @@
 #include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -166,13 +167,21 @@ static void az_blob_put_fixed(struct az_blob_request *req,
 			      struct az_blob_span *s)
 {
 	struct page **pages = &req->pages[s->first_page];
-	bool dirty = s->write && req->sent;
 	unsigned int i;
 
+	/*
+	 * As unpin_user_pages_dirty_lock(): a folio seen dirty is written
+	 * back after the host's writes, so only a clean one takes the lock.
+	 */
 	for (i = 0; i < s->nr_pinned; i++) {
-		if (dirty)
-			set_page_dirty_lock(pages[i]);
-		put_page(pages[i]);
+		struct folio *folio = page_folio(pages[i]);
+
+		if (s->write && req->sent && !folio_test_dirty(folio)) {
+			folio_lock(folio);
+			folio_mark_dirty(folio);
+			folio_unlock(folio);
+		}
+		folio_put(folio);
 	}
 	atomic_long_sub(s->nr_pinned, &req->dev->fixed_pages);
 }

@@ -113,6 +113,69 @@ static int az_blob_cmd_cancel(struct io_uring_cmd *cmd,
 }
 
 /*
+ * Page references on the pages of one span, walking the bvec of its
+ * registered buffer: iov_iter_get_pages2() stops at each segment, which
+ * is one call per page for a buffer of small pages. The host gets whole
+ * pages: the range must be the user range, page for page, with no piece
+ * of a page in between.
+ */
+static int az_blob_ref_bvec(struct az_blob_request *req,
+			    struct az_blob_span *s, const struct iov_iter *iter)
+{
+	struct page **pages = &req->pages[s->first_page];
+	const struct bio_vec *bv = iter->bvec;
+	unsigned long segs = iter->nr_segs;
+	size_t left = iov_iter_count(iter);
+	size_t skip = iter->iov_offset;
+	size_t head = offset_in_page(s->addr);
+	int ret = 0;
+
+	if (!iov_iter_is_bvec(iter))
+		return -EFAULT;
+	for (; left && segs; bv++, segs--, skip = 0) {
+		size_t off, len;
+		unsigned int n, k;
+		struct page *page;
+
+		if (skip >= bv->bv_len)
+			continue;
+		off = bv->bv_offset + skip;
+		len = min(bv->bv_len - skip, left);
+		left -= len;
+		n = DIV_ROUND_UP(offset_in_page(off) + len, PAGE_SIZE);
+		if (offset_in_page(off) != head ||
+		    (left && offset_in_page(off + len)) ||
+		    n > s->nr_pages - s->nr_pinned) {
+			ret = -EFAULT;
+			break;
+		}
+		head = 0;
+		page = bv->bv_page + off / PAGE_SIZE;
+		for (k = 0; k < n; k++) {
+			struct folio *folio = page_folio(page + k);
+
+			/*
+			 * A kernel buffer (7.2 registers some) may hold
+			 * kmalloc memory, which a reference does not keep.
+			 */
+			if (folio_test_slab(folio) ||
+			    folio_test_large_kmalloc(folio)) {
+				ret = -EFAULT;
+				break;
+			}
+			folio_get(folio);
+			pages[s->nr_pinned++] = page + k;
+		}
+		if (ret)
+			break;
+	}
+	atomic_long_add(s->nr_pinned, &req->dev->fixed_pages);
+	if (!ret && (left || s->nr_pinned != s->nr_pages))
+		ret = -EFAULT;
+	return ret;
+}
+
+/*
  * The registration pinned the pages of a registered buffer already, but
  * only for as long as the buffer stays registered: the request takes page
  * references of its own, which outlive an unregistration while the host
@@ -126,10 +189,7 @@ static int az_blob_import_fixed(struct az_blob_request *req,
 
 	for (i = 0; i < AZ_BLOB_NR_BUFS; i++) {
 		struct az_blob_span *s = &req->spans[i];
-		size_t offset = offset_in_page(s->addr);
 		struct iov_iter iter;
-		struct page **pages;
-		unsigned int n, k;
 		int ret;
 
 		if (!s->len)
@@ -137,49 +197,10 @@ static int az_blob_import_fixed(struct az_blob_request *req,
 		ret = io_uring_cmd_import_fixed(s->addr, s->len,
 						s->write ? ITER_DEST : ITER_SOURCE,
 						&iter, cmd, issue_flags);
+		if (!ret)
+			ret = az_blob_ref_bvec(req, s, &iter);
 		if (ret)
 			return ret;
-		while (iov_iter_count(&iter)) {
-			unsigned int left = s->nr_pages - s->nr_pinned;
-			size_t start;
-			ssize_t got;
-
-			if (!left)
-				return -EFAULT;
-			pages = &req->pages[s->first_page + s->nr_pinned];
-			got = iov_iter_get_pages2(&iter, pages,
-						  iov_iter_count(&iter), left,
-						  &start);
-			if (got <= 0)
-				return got ? (int)got : -EFAULT;
-			n = DIV_ROUND_UP(start + got, PAGE_SIZE);
-			/*
-			 * A kernel buffer (7.2 registers some) may hold slab
-			 * memory, on which no reference was taken.
-			 */
-			for (k = 0; k < n; k++)
-				if (folio_test_slab(page_folio(pages[k])))
-					break;
-			if (k < n) {
-				for (k = 0; k < n; k++)
-					if (!folio_test_slab(page_folio(pages[k])))
-						put_page(pages[k]);
-				return -EFAULT;
-			}
-			s->nr_pinned += n;
-			atomic_long_add(n, &req->dev->fixed_pages);
-			/*
-			 * The host gets whole pages: the range must be the
-			 * user range, page for page, with no piece of a page
-			 * in between.
-			 */
-			if (start != offset ||
-			    (iov_iter_count(&iter) && (start + got) % PAGE_SIZE))
-				return -EFAULT;
-			offset = 0;
-		}
-		if (s->nr_pinned != s->nr_pages)
-			return -EFAULT;
 	}
 	return 0;
 }

@@ -371,17 +371,8 @@ reoffer:
 	/* The hook rescinded the device (or should have): offer one. */
 	if (misc_exists(name) && device_rescind_reoffer() && !ret)
 		return TEST_FAIL;
-	if (!misc_exists(run.name)) {
-		int nidx, created;
-
-		if (offer_device(name, &nidx, &created))
-			return ret ? ret : TEST_FAIL;
-		if (strcmp(name, run.name))
-			printf("# device is now /dev/%s (simulator device %d)\n",
-			       name, nidx);
-		set_device(name);
-		run.sim_idx = nidx;
-	}
+	if (!misc_exists(run.name) && adopt_new_device())
+		return ret ? ret : TEST_FAIL;
 	if (!ret)
 		ret = echo_simple(run.dev, run.name);
 	return ret;
@@ -546,10 +537,10 @@ int t_unbind_bind(void)
 int t_hang_burst_rescind(void)
 {
 	enum { NB = 8 };
-	char name[NAME_LEN], old_dev[PATH_MAX];
+	char old_dev[PATH_MAX];
 	struct bg *b[NB] = { NULL };
 	struct az_blob_request_sync r;
-	int fd, i, ret = 0, err, idx = cur_sim_idx(), new_idx, created;
+	int fd, i, ret = 0, err, idx = cur_sim_idx();
 	int st[NB] = { 0 };	/* 1 joined, -1 left running */
 	int rescinded = 0, leaked = 0;
 	int64_t end;
@@ -635,14 +626,9 @@ out:
 		return ret;
 
 	/* Bring a device back and make it the one under test. */
-	err = offer_device(name, &new_idx, &created);
+	err = adopt_new_device();
 	if (err)
 		return ret ? ret : err;
-	run.sim_idx = new_idx;
-	if (strcmp(name, run.name))
-		printf("# device is now /dev/%s (simulator device %d)\n", name,
-		       new_idx);
-	set_device(name);
 	if (ret)
 		return ret;
 	ret = echo_simple(run.dev, run.name);

@@ -266,6 +266,7 @@ int wait_new_misc(char old[][NAME_LEN], int nold, char *out, int ms);
 int wait_misc_gone(const char *name, int ms);
 int ensure_node(const char *name, int *created);
 int offer_device(char *name, int *idx, int *created);
+int adopt_new_device(void);
 int device_driver(char *vm, size_t vmlen, char *drv, size_t drvlen);
 int device_unbind(const char *vm, const char *drv);
 int device_bind(const char *vm, const char *drv);

@@ -589,14 +589,22 @@ int device_rebind(void)
  */
 int device_rescind_reoffer(void)
 {
-	char name[NAME_LEN];
-	int idx = cur_sim_idx(), err, created;
+	int idx = cur_sim_idx(), err;
 
 	err = sim_ctl("rescind %d", idx);
 	if (err && err != ENODEV)
 		return fail("rescind %d: %s", idx, errname(err));
 	if (wait_misc_gone(run.name, 5000))
 		return TEST_FAIL;
+	return adopt_new_device();
+}
+
+/* Offer a new device and make it the device under test. */
+int adopt_new_device(void)
+{
+	char name[NAME_LEN];
+	int idx, created;
+
 	if (offer_device(name, &idx, &created))
 		return TEST_FAIL;
 	if (strcmp(name, run.name))

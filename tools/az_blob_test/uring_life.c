@@ -35,6 +35,24 @@
 
 static int cancelled_is(long c0, long n, int ms);
 
+/* Queue n ECHO commands the host will hold (not yet submitted). */
+static int prep_held(struct uring *u, int fd, struct ureq *q, int n,
+		     uint64_t tag0)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (ureq_init(&q[i], AZ_SIM_OP_ECHO, 64, 64, 0, 0,
+			      AZ_SIM_FAULT_NEVER, 0, 0, i, 1)) {
+			while (i--)
+				ureq_free(&q[i]);
+			return TEST_FAIL;
+		}
+		prep_cmd(u, ur_get_sqe(u), fd, &q[i].r, tag0 + i);
+	}
+	return 0;
+}
+
 /*
  * The ring closed (fd closed, mappings gone) while the host holds 8
  * commands: the host keeps its pages (outstanding 8, pinned_pages 16)
@@ -45,20 +63,16 @@ int t_uring_ring_closed(void)
 	enum { N = 8 };
 	struct ureq q[N];
 	struct uring u;
-	int fd, i, ret = 0;
+	int fd, ret = 0;
 	long c0;
 
 	READY();
 	fd = dev_open();
 	if (fd < 0 || ring_new(&u, 16, U_RING_FLAGS))
 		return TEST_FAIL;
-	for (i = 0; i < N; i++) {
-		if (ureq_init(&q[i], AZ_SIM_OP_ECHO, 64, 64, 0, 0,
-			      AZ_SIM_FAULT_NEVER, 0, 0, i, 1)) {
-			ur_close(&u);
-			return TEST_FAIL;
-		}
-		prep_cmd(&u, ur_get_sqe(&u), fd, &q[i].r, i);
+	if (prep_held(&u, fd, q, N, 0)) {
+		ur_close(&u);
+		return TEST_FAIL;
 	}
 	c0 = ustat("cancelled");
 	if (submit_n(&u, N) || wait_sim(SS_HELD, N, 10000) ||
@@ -545,23 +559,18 @@ int t_uring_driver_deadline(void)
 int t_uring_removal(void)
 {
 	enum { N = 8 };
-	char name[NAME_LEN];
 	struct ureq q[N];
 	struct uring u;
 	struct ur_cqe c;
-	int fd, i, ret = 0, idx = cur_sim_idx(), new_idx, created;
+	int fd, i, ret = 0, idx = cur_sim_idx();
 
 	READY();
 	fd = dev_open();
 	if (fd < 0 || ring_new(&u, 16, U_RING_FLAGS))
 		return TEST_FAIL;
-	for (i = 0; i < N; i++) {
-		if (ureq_init(&q[i], AZ_SIM_OP_ECHO, 64, 64, 0, 0,
-			      AZ_SIM_FAULT_NEVER, 0, 0, i, 1)) {
-			ur_close(&u);
-			return TEST_FAIL;
-		}
-		prep_cmd(&u, ur_get_sqe(&u), fd, &q[i].r, 1000 + i);
+	if (prep_held(&u, fd, q, N, 1000)) {
+		ur_close(&u);
+		return TEST_FAIL;
 	}
 	if (submit_n(&u, N) || wait_sim(SS_HELD, N, 10000)) {
 		sim_ctl("release");
@@ -583,13 +592,8 @@ int t_uring_removal(void)
 	ur_close(&u);
 	if (!ret)
 		ret = wait_sim(SS_HELD, 0, 2000);
-	if (offer_device(name, &new_idx, &created))
+	if (adopt_new_device())
 		return ret ? ret : TEST_FAIL;
-	run.sim_idx = new_idx;
-	if (strcmp(name, run.name))
-		printf("# device is now /dev/%s (simulator device %d)\n", name,
-		       new_idx);
-	set_device(name);
 	return ret ? ret : echo_simple(run.dev, run.name);
 }
 
