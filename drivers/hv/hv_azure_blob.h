@@ -308,6 +308,7 @@ struct az_blob_span {
 
 struct az_blob_request;
 struct io_uring_cmd;
+struct iov_iter;
 /*
  * Called with the device lock held when the host gives a request back.
  * Returns true to take over the host's reference (so that the last one is
@@ -416,6 +417,8 @@ void __az_blob_fill_range(const struct az_blob_span *spans,
 			  u64 *pfns, u32 *offsets);
 void az_blob_fill_range(struct az_blob_request *req, u64 *pfns);
 int az_blob_pin(struct az_blob_request *req);
+int az_blob_ref_fixed(struct az_blob_request *req, struct az_blob_span *s,
+		      const struct iov_iter *iter);
 struct az_blob_request *
 az_blob_request_alloc(struct az_blob_device *dev,
 		      const struct az_blob_request_sync *args,

@@ -10,6 +10,7 @@
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
+#include <linux/uio.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -162,7 +163,77 @@ void az_blob_fill_range(struct az_blob_request *req, u64 *pfns)
 		cpu_to_le32(offsets[AZ_BLOB_BUF_RESPONSE]);
 }
 
-/* Page references on a registered buffer, taken by az_blob_import_fixed(). */
+/**
+ * az_blob_ref_fixed() - Take page references on a span in a registered buffer
+ * @req: The request whose page array receives the pages.
+ * @s: The span, one of @req->spans.
+ * @iter: The bvec iterator io_uring imported for @s.
+ *
+ * Walks the bvec itself: iov_iter_get_pages2() stops at each segment, which
+ * is one call per page for a buffer of small pages. The host gets whole
+ * pages: the range must be the user range, page for page, with no piece of
+ * a page in between. Pages referenced before a failure stay in @s for
+ * az_blob_put_fixed().
+ *
+ * Return: 0, or -EFAULT for a range the host cannot be given.
+ */
+int az_blob_ref_fixed(struct az_blob_request *req, struct az_blob_span *s,
+		      const struct iov_iter *iter)
+{
+	struct page **pages = &req->pages[s->first_page];
+	const struct bio_vec *bv = iter->bvec;
+	unsigned long segs = iter->nr_segs;
+	size_t left = iov_iter_count(iter);
+	size_t skip = iter->iov_offset;
+	size_t head = offset_in_page(s->addr);
+	int ret = 0;
+
+	if (!iov_iter_is_bvec(iter))
+		return -EFAULT;
+	for (; left && segs; bv++, segs--, skip = 0) {
+		size_t off, len;
+		unsigned int n, k;
+		struct page *page;
+
+		if (skip >= bv->bv_len)
+			continue;
+		off = bv->bv_offset + skip;
+		len = min(bv->bv_len - skip, left);
+		left -= len;
+		n = DIV_ROUND_UP(offset_in_page(off) + len, PAGE_SIZE);
+		if (offset_in_page(off) != head ||
+		    (left && offset_in_page(off + len)) ||
+		    n > s->nr_pages - s->nr_pinned) {
+			ret = -EFAULT;
+			break;
+		}
+		head = 0;
+		page = bv->bv_page + off / PAGE_SIZE;
+		for (k = 0; k < n; k++) {
+			struct folio *folio = page_folio(page + k);
+
+			/*
+			 * A kernel buffer (7.2 registers some) may hold
+			 * kmalloc memory, which a reference does not keep.
+			 */
+			if (folio_test_slab(folio) ||
+			    folio_test_large_kmalloc(folio)) {
+				ret = -EFAULT;
+				break;
+			}
+			folio_get(folio);
+			pages[s->nr_pinned++] = page + k;
+		}
+		if (ret)
+			break;
+	}
+	atomic_long_add(s->nr_pinned, &req->dev->fixed_pages);
+	if (!ret && (left || s->nr_pinned != s->nr_pages))
+		ret = -EFAULT;
+	return ret;
+}
+
+/* Page references on a registered buffer, taken by az_blob_ref_fixed(). */
 static void az_blob_put_fixed(struct az_blob_request *req,
 			      struct az_blob_span *s)
 {

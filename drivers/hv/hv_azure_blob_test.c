@@ -2,14 +2,18 @@
 /*
  * KUnit tests for hv_azure_blob: request validation, the layout of the GPA
  * range for 4 KiB and 64 KiB pages, the checks on what the host sends back,
- * the driver's own transaction ids, and the hand-over of a request between
- * its submitter and the host (completion, abandon, give-back, per-user
- * accounting) on a device with no channel. Built into the module: what it
- * tests is the driver's internal interface, hv_azure_blob.h.
+ * the driver's own transaction ids, the page references on a registered
+ * buffer, and the hand-over of a request between its submitter and the
+ * host (completion, abandon, give-back, per-user accounting) on a device
+ * with no channel. Built into the module: what it tests is the driver's
+ * internal interface, hv_azure_blob.h.
  */
 
 #include <kunit/test.h>
+#include <linux/bvec.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 
 #include "hv_azure_blob.h"
 
@@ -354,9 +358,9 @@ static struct az_blob_device *az_blob_test_dev(struct kunit *test)
 	return dev;
 }
 
-/* A request charged to the current user and handed to the "host". */
-static struct az_blob_request *az_blob_test_sent(struct kunit *test,
-						 struct az_blob_device *dev)
+/* A request of az_blob_test_valid, neither pinned nor charged. */
+static struct az_blob_request *az_blob_test_req(struct kunit *test,
+						struct az_blob_device *dev)
 {
 	struct az_blob_request_sync a = az_blob_test_valid;
 	struct az_blob_span spans[AZ_BLOB_NR_BUFS];
@@ -365,6 +369,15 @@ static struct az_blob_request *az_blob_test_sent(struct kunit *test,
 	KUNIT_ASSERT_EQ(test, az_blob_check_args(&a, spans), 0);
 	req = az_blob_request_alloc(dev, &a, spans);
 	KUNIT_ASSERT_NOT_NULL(test, req);
+	return req;
+}
+
+/* A request charged to the current user and handed to the "host". */
+static struct az_blob_request *az_blob_test_sent(struct kunit *test,
+						 struct az_blob_device *dev)
+{
+	struct az_blob_request *req = az_blob_test_req(test, dev);
+
 	KUNIT_ASSERT_EQ(test, az_blob_admit(dev, req, AZ_BLOB_WAIT), 0);
 	KUNIT_ASSERT_NOT_NULL(test, req->user);
 	KUNIT_EXPECT_EQ(test, req->user->requests, 1);
@@ -451,15 +464,9 @@ static void az_blob_test_user_limit(struct kunit *test)
 {
 	struct az_blob_device *dev = az_blob_test_dev(test);
 	struct az_blob_request *req = az_blob_test_sent(test, dev);
-	struct az_blob_request_sync a = az_blob_test_valid;
-	struct az_blob_span spans[AZ_BLOB_NR_BUFS];
+	struct az_blob_request *next = az_blob_test_req(test, dev);
 	struct az_blob_user *user = req->user;
 	unsigned long pages = user->pages;
-	struct az_blob_request *next;
-
-	KUNIT_ASSERT_EQ(test, az_blob_check_args(&a, spans), 0);
-	next = az_blob_request_alloc(dev, &a, spans);
-	KUNIT_ASSERT_NOT_NULL(test, next);
 
 	user->requests = AZ_BLOB_USER_MAX_REQUESTS;
 	KUNIT_EXPECT_FALSE(test, az_blob_user_charge(dev, user, next));
@@ -492,6 +499,167 @@ static void az_blob_test_user_limit(struct kunit *test)
 	az_blob_test_dev_idle(test, dev);
 }
 
+/* az_blob_test_valid's request as a FIXED one, on a device with no channel. */
+static struct az_blob_request *az_blob_test_fixed_req(struct kunit *test,
+						      struct az_blob_device *dev)
+{
+	struct az_blob_request *req = az_blob_test_req(test, dev);
+
+	req->fixed = true;
+	return req;
+}
+
+/*
+ * The data span (8 KiB from offset 0x800 of a page: three pages) from
+ * @nr bvec segments; returns what az_blob_ref_fixed() says of it.
+ */
+static int az_blob_test_ref(struct az_blob_request *req, struct bio_vec *bv,
+			    unsigned int nr)
+{
+	struct iov_iter iter;
+
+	iov_iter_bvec(&iter, ITER_DEST, bv, nr, 8192);
+	return az_blob_ref_fixed(req, &req->spans[AZ_BLOB_BUF_DATA], &iter);
+}
+
+/*
+ * Three pages in three segments: one reference each, counted in
+ * fixed_pages, dirtied and dropped when the request goes.
+ */
+static void az_blob_test_fixed_refs(struct kunit *test)
+{
+	struct az_blob_device *dev = az_blob_test_dev(test);
+	struct az_blob_request *req = az_blob_test_fixed_req(test, dev);
+	struct page *p[3];
+	struct bio_vec bv[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		p[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	bvec_set_page(&bv[0], p[0], 0x800, 0x800);
+	bvec_set_page(&bv[1], p[1], PAGE_SIZE, 0);
+	bvec_set_page(&bv[2], p[2], 0x800, 0);
+	KUNIT_EXPECT_EQ(test, az_blob_test_ref(req, bv, 3), 0);
+	KUNIT_EXPECT_EQ(test, req->spans[AZ_BLOB_BUF_DATA].nr_pinned, 3);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&dev->fixed_pages), 3);
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, req->pages[i], p[i]);
+		KUNIT_EXPECT_EQ(test, page_ref_count(p[i]), 2);
+	}
+
+	/* The host had the pages and may have written them. */
+	req->sent = true;
+	kref_put(&req->kref, az_blob_request_release);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&dev->fixed_pages), 0);
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_EQ(test, page_ref_count(p[i]), 1);
+		KUNIT_EXPECT_TRUE(test, PageDirty(p[i]));
+		ClearPageDirty(p[i]);
+		__free_page(p[i]);
+	}
+	az_blob_test_dev_idle(test, dev);
+}
+
+/* One segment of a 4-page folio: three references on the folio. */
+static void az_blob_test_fixed_folio(struct kunit *test)
+{
+	struct az_blob_device *dev = az_blob_test_dev(test);
+	struct az_blob_request *req = az_blob_test_fixed_req(test, dev);
+	struct page *p = alloc_pages(GFP_KERNEL | __GFP_COMP, 2);
+	struct bio_vec bv;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	bvec_set_page(&bv, p, 8192, 0x800);
+	KUNIT_EXPECT_EQ(test, az_blob_test_ref(req, &bv, 1), 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_PTR_EQ(test, req->pages[i], p + i);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(page_folio(p)), 4);
+	kref_put(&req->kref, az_blob_request_release);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(page_folio(p)), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&dev->fixed_pages), 0);
+	__free_pages(p, 2);
+	az_blob_test_dev_idle(test, dev);
+}
+
+/*
+ * Ranges the host cannot be given as whole pages: -EFAULT, and what was
+ * referenced before the fault is dropped with the request.
+ */
+static void az_blob_test_fixed_gaps(struct kunit *test)
+{
+	static const struct {
+		unsigned int len[3], off[3], nr, referenced;
+	} c[] = {
+		/* The first page at another offset than the user's. */
+		{ { 0x800, PAGE_SIZE, 0x800 }, { 0, 0, 0 }, 3, 0 },
+		/* A piece of a page in the middle. */
+		{ { 0x800, 0x800, 0x1000 }, { 0x800, 0, 0 }, 3, 1 },
+		{ { 0x800, PAGE_SIZE, 0x800 }, { 0x800, 0x100, 0 }, 3, 1 },
+		/* Short of the span: 6 KiB of 8. */
+		{ { 0x800, PAGE_SIZE, 0 }, { 0x800, 0, 0 }, 2, 2 },
+	};
+	struct az_blob_device *dev = az_blob_test_dev(test);
+	struct page *p[3];
+	unsigned int i, k;
+
+	for (k = 0; k < 3; k++) {
+		p[k] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[k]);
+	}
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		struct az_blob_request *req = az_blob_test_fixed_req(test, dev);
+		struct bio_vec bv[3];
+
+		for (k = 0; k < c[i].nr; k++)
+			bvec_set_page(&bv[k], p[k], c[i].len[k], c[i].off[k]);
+		KUNIT_EXPECT_EQ_MSG(test, az_blob_test_ref(req, bv, c[i].nr),
+				    -EFAULT, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, req->spans[AZ_BLOB_BUF_DATA].nr_pinned,
+				    c[i].referenced, "case %u", i);
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&dev->fixed_pages),
+				c[i].referenced);
+		kref_put(&req->kref, az_blob_request_release);
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&dev->fixed_pages), 0);
+		for (k = 0; k < 3; k++)
+			KUNIT_EXPECT_EQ(test, page_ref_count(p[k]), 1);
+	}
+	for (k = 0; k < 3; k++)
+		__free_page(p[k]);
+	az_blob_test_dev_idle(test, dev);
+}
+
+/*
+ * A kernel buffer of kmalloc memory: a slab page, or a large kmalloc
+ * folio that kfree() frees whatever its references. Neither is taken.
+ */
+static void az_blob_test_fixed_kmalloc(struct kunit *test)
+{
+	static const size_t sizes[] = { 64, 4 * PAGE_SIZE };
+	struct az_blob_device *dev = az_blob_test_dev(test);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct az_blob_request *req = az_blob_test_fixed_req(test, dev);
+		void *buf = kmalloc(sizes[i], GFP_KERNEL);
+		struct page *page;
+		struct bio_vec bv;
+
+		KUNIT_ASSERT_NOT_NULL(test, buf);
+		page = virt_to_page(buf);
+		bvec_set_page(&bv, page, 0x800, 0x800);
+		KUNIT_EXPECT_EQ_MSG(test, az_blob_test_ref(req, &bv, 1), -EFAULT,
+				    "kmalloc(%zu)", sizes[i]);
+		KUNIT_EXPECT_EQ(test, req->spans[AZ_BLOB_BUF_DATA].nr_pinned, 0);
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&dev->fixed_pages), 0);
+		kref_put(&req->kref, az_blob_request_release);
+		kfree(buf);
+	}
+	az_blob_test_dev_idle(test, dev);
+}
+
 static struct kunit_case az_blob_test_cases[] = {
 	KUNIT_CASE(az_blob_test_valid_args),
 	KUNIT_CASE(az_blob_test_no_data),
@@ -507,6 +675,10 @@ static struct kunit_case az_blob_test_cases[] = {
 	KUNIT_CASE(az_blob_test_abandon_then_give_back),
 	KUNIT_CASE(az_blob_test_fail_pending),
 	KUNIT_CASE(az_blob_test_user_limit),
+	KUNIT_CASE(az_blob_test_fixed_refs),
+	KUNIT_CASE(az_blob_test_fixed_folio),
+	KUNIT_CASE(az_blob_test_fixed_gaps),
+	KUNIT_CASE(az_blob_test_fixed_kmalloc),
 	{}
 };
 

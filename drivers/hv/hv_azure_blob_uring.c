@@ -24,7 +24,6 @@
 
 #include <linux/io_uring/cmd.h>
 #include <linux/jiffies.h>
-#include <linux/mm.h>
 #include <linux/uio.h>
 
 #include "hv_azure_blob.h"
@@ -113,69 +112,6 @@ static int az_blob_cmd_cancel(struct io_uring_cmd *cmd,
 }
 
 /*
- * Page references on the pages of one span, walking the bvec of its
- * registered buffer: iov_iter_get_pages2() stops at each segment, which
- * is one call per page for a buffer of small pages. The host gets whole
- * pages: the range must be the user range, page for page, with no piece
- * of a page in between.
- */
-static int az_blob_ref_bvec(struct az_blob_request *req,
-			    struct az_blob_span *s, const struct iov_iter *iter)
-{
-	struct page **pages = &req->pages[s->first_page];
-	const struct bio_vec *bv = iter->bvec;
-	unsigned long segs = iter->nr_segs;
-	size_t left = iov_iter_count(iter);
-	size_t skip = iter->iov_offset;
-	size_t head = offset_in_page(s->addr);
-	int ret = 0;
-
-	if (!iov_iter_is_bvec(iter))
-		return -EFAULT;
-	for (; left && segs; bv++, segs--, skip = 0) {
-		size_t off, len;
-		unsigned int n, k;
-		struct page *page;
-
-		if (skip >= bv->bv_len)
-			continue;
-		off = bv->bv_offset + skip;
-		len = min(bv->bv_len - skip, left);
-		left -= len;
-		n = DIV_ROUND_UP(offset_in_page(off) + len, PAGE_SIZE);
-		if (offset_in_page(off) != head ||
-		    (left && offset_in_page(off + len)) ||
-		    n > s->nr_pages - s->nr_pinned) {
-			ret = -EFAULT;
-			break;
-		}
-		head = 0;
-		page = bv->bv_page + off / PAGE_SIZE;
-		for (k = 0; k < n; k++) {
-			struct folio *folio = page_folio(page + k);
-
-			/*
-			 * A kernel buffer (7.2 registers some) may hold
-			 * kmalloc memory, which a reference does not keep.
-			 */
-			if (folio_test_slab(folio) ||
-			    folio_test_large_kmalloc(folio)) {
-				ret = -EFAULT;
-				break;
-			}
-			folio_get(folio);
-			pages[s->nr_pinned++] = page + k;
-		}
-		if (ret)
-			break;
-	}
-	atomic_long_add(s->nr_pinned, &req->dev->fixed_pages);
-	if (!ret && (left || s->nr_pinned != s->nr_pages))
-		ret = -EFAULT;
-	return ret;
-}
-
-/*
  * The registration pinned the pages of a registered buffer already, but
  * only for as long as the buffer stays registered: the request takes page
  * references of its own, which outlive an unregistration while the host
@@ -198,7 +134,7 @@ static int az_blob_import_fixed(struct az_blob_request *req,
 						s->write ? ITER_DEST : ITER_SOURCE,
 						&iter, cmd, issue_flags);
 		if (!ret)
-			ret = az_blob_ref_bvec(req, s, &iter);
+			ret = az_blob_ref_fixed(req, s, &iter);
 		if (ret)
 			return ret;
 	}

@@ -17,53 +17,17 @@
 # in back-to-back operations), CHECKSUM (lib-bench's LIB_BENCH_CHECKSUM;
 # empty: the library's default).
 
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmp /tmp
-echo 0 >/proc/sys/kernel/printk_ratelimit
+# shellcheck disable=SC1091 # vm/guest-lib.sh
+. /lib.sh
 # shellcheck disable=SC1091 # written by blob-smoke.sh
 . /blob-env
-S=/sys/kernel/debug/az_blob_sim
 [ -n "${CHECKSUM:-}" ] && export LIB_BENCH_CHECKSUM="$CHECKSUM"
 
-wait_until() {
-	i=0
-	while ! eval "$1" && [ $i -lt "$2" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	eval "$1"
-}
-
 echo "@@ run load"
-modprobe az_blob_sim && echo "ok load az_blob_sim" || echo "FAIL load az_blob_sim: modprobe"
-echo "rescind 0" >$S/control
-modprobe az_blob_relay && echo "ok load az_blob_relay" ||
-	echo "FAIL load az_blob_relay: modprobe"
-wait_until "grep -q 'host az_blob_relay' $S/channel" 100 &&
-	echo "ok relay offered a device" ||
-	echo "FAIL relay offered a device: none in $S/channel"
-modprobe hv_azure_blob
-wait_until "[ -e /dev/azure_blob ]" 100 &&
-	echo "ok driver bound to the relayed device" ||
-	echo "FAIL driver bound to the relayed device: no /dev/azure_blob"
+relay_up
 
 echo "@@ run net"
-modprobe virtio_pci 2>/dev/null
-modprobe virtio_net 2>/dev/null
-ip link set lo up 2>/dev/null
-if wait_until "[ -e /sys/class/net/eth0 ]" 100; then
-	ip link set eth0 up
-	ip addr add "$GUEST_ADDR" dev eth0
-	ip route add default via "$GUEST_GW"
-	echo "ok eth0 up (virtio-net, $GUEST_ADDR via $GUEST_GW)"
-else
-	echo "FAIL eth0 up: no eth0 after modprobe virtio_net"
-fi
+net_up
 
 echo "@@ run bench"
 echo "# guest: $(nproc) CPUs, $(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM, $(uname -r), checksum ${CHECKSUM:-default}"

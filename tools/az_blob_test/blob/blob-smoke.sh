@@ -253,6 +253,7 @@ make_initrd() {
 	if [ "$DEMO" = 1 ]; then
 		depmod -b "$root" "$KVER" 2>/dev/null
 		install -m 755 "$HERE/demo-init.sh" "$root/init"
+		install -m 644 "$HERE/../vm/guest-lib.sh" "$root/lib.sh"
 		printf 'SDK_TEXT=%s\nSDK_BIN=%s\nSDK_BIN_SHA256=%s\n' \
 			"$SDK_TEXT" "$SDK_BIN" "$SDK_BIN_SHA256" >"$root/blob-env"
 		(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
@@ -261,6 +262,7 @@ make_initrd() {
 	add_net_modules "$mods"
 	depmod -b "$root" "$KVER" 2>/dev/null
 	install -m 755 "$HERE/guest-init.sh" "$root/init"
+	install -m 644 "$HERE/../vm/guest-lib.sh" "$root/lib.sh"
 	cp "$W/fixtures" "$root/fixtures"
 	# What the SDK's fixtures are, for libazblob's suite (func_cases.c).
 	cp "$W/sdk-props" "$root/sdk-props" 2>/dev/null || : >"$root/sdk-props"
@@ -485,6 +487,7 @@ make_bench_initrd() {
 	add_net_modules "$mods"
 	depmod -b "$root" "$KVER" 2>/dev/null
 	install -m 755 "$HERE/bench-init.sh" "$root/init"
+	install -m 644 "$HERE/../vm/guest-lib.sh" "$root/lib.sh"
 	for s in $LB_SIZES; do
 		sizes="$sizes $(numfmt --from=iec "$s")" || die "BLOB_LIBBENCH_SIZES: $s"
 	done

@@ -16,17 +16,10 @@
 # /blob-env (from blob-smoke.sh) sets SDK_TEXT and SDK_BIN ("C/B" of the
 # blobs the SDK uploaded before the boot) and SDK_BIN_SHA256.
 
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmp /tmp
-echo 0 >/proc/sys/kernel/printk_ratelimit
+# shellcheck disable=SC1091 # vm/guest-lib.sh
+. /lib.sh
 # shellcheck disable=SC1091 # written by blob-smoke.sh
 . /blob-env
-S=/sys/kernel/debug/az_blob_sim
 MiB=1048576
 
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -46,16 +39,6 @@ fail() {
 	echo "FAIL demo: $*"
 	echo "DEMO|fail $* ($(took))"
 	finish
-}
-st() { sed -n "s/^$1 //p" $S/stats; }
-# Wait up to $2 tenths of a second for command $1 to succeed.
-wait_until() {
-	i=0
-	while ! eval "$1" && [ $i -lt "$2" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	eval "$1"
 }
 # blob CMD ARGS: az_blob_blob, its lines into the log and /tmp/out.
 blob() {

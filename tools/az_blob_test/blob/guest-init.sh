@@ -18,28 +18,11 @@
 # the driver transport, no network) and FUNC_BIG_MIB its big transfer;
 # FUNC_ASYNC the AZBLOB_DRIVER_ASYNC values to run the suite with ("1 0").
 
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmp /tmp
-echo 0 >/proc/sys/kernel/printk_ratelimit
+# shellcheck disable=SC1091 # vm/guest-lib.sh
+. /lib.sh
 # shellcheck disable=SC1091 # written by blob-smoke.sh
 . /blob-env
-S=/sys/kernel/debug/az_blob_sim
 
-st() { sed -n "s/^$1 //p" $S/stats; }
-# Wait up to $2 tenths of a second for command $1 to succeed.
-wait_until() {
-	i=0
-	while ! eval "$1" && [ $i -lt "$2" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	eval "$1"
-}
 # Run a command, with a line for its exit status.
 step() {
 	name=$1
@@ -50,35 +33,16 @@ step() {
 }
 
 echo "@@ run load"
-modprobe az_blob_sim && echo "ok load az_blob_sim" || echo "FAIL load az_blob_sim: modprobe"
-# The relayed device is to be the only one: the in-guest host's goes first.
-echo "rescind 0" >$S/control
-modprobe az_blob_relay && echo "ok load az_blob_relay" ||
-	echo "FAIL load az_blob_relay: modprobe"
-wait_until "grep -q 'host az_blob_relay' $S/channel" 100 &&
-	echo "ok relay offered a device" ||
-	echo "FAIL relay offered a device: none in $S/channel"
-modprobe hv_azure_blob
-wait_until "[ -e /dev/azure_blob ]" 100 &&
-	echo "ok driver bound to the relayed device" ||
-	echo "FAIL driver bound to the relayed device: no /dev/azure_blob"
+relay_up
 
 echo "@@ run net"
-# virtio_pci is a module on 6.1, built in on 6.12.
-modprobe virtio_pci 2>/dev/null
-modprobe virtio_net 2>/dev/null
-ip link set lo up 2>/dev/null
+# QEMU's user network: 10.0.2.15, the host's loopback is 10.0.2.2; a tap:
+# 10.0.3.2, the namespace's forwarder to Azurite 10.0.3.1.
 if [ "${NET:-}" = none ]; then
+	ip link set lo up 2>/dev/null
 	echo "skip eth0 up: a kernel without virtio-net: no TCP baseline"
-elif wait_until "[ -e /sys/class/net/eth0 ]" 100; then
-	# QEMU's user network: 10.0.2.15, the host's loopback is 10.0.2.2;
-	# a tap: 10.0.3.2, the namespace's forwarder to Azurite 10.0.3.1.
-	ip link set eth0 up
-	ip addr add "$GUEST_ADDR" dev eth0
-	ip route add default via "$GUEST_GW"
-	echo "ok eth0 up (virtio-net, $GUEST_ADDR via $GUEST_GW)"
 else
-	echo "FAIL eth0 up: no eth0 after modprobe virtio_net"
+	net_up
 fi
 
 echo "@@ run suite"

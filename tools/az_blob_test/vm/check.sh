@@ -377,6 +377,7 @@ make_initrd() {
 	cp "$WORK/bin/az_blob_test" "$WORK/bin/az_blob_test32" "$root/bin/" 2>/dev/null
 	cp "$VM/guest-init" "$root/init"
 	chmod 755 "$root/init"
+	install -m 644 "$VM/guest-lib.sh" "$root/lib.sh"
 	if [ "$MODE" = bench ]; then
 		cp "$WORK/bin/az_blob_bench" "$root/bin/"
 		printf '%s\n' "${BENCH:-}" >"$root/bench-args"

@@ -178,39 +178,15 @@ make_initrd() {
 	printf '%s\n' "$*" >"$root/tests"
 	printf '%s\n' "$STOP" >"$root/host-stop"
 	printf '%s\n' $((RAM_MB * 256)) >"$root/ram-pages"
+	install -m 644 "$TOP/tools/az_blob_test/vm/guest-lib.sh" "$root/lib.sh"
 	cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
 # The relay guest: simulated bus, relay, driver, tests, host gone, unload.
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmp /tmp
-echo 0 >/proc/sys/kernel/printk_ratelimit
-S=/sys/kernel/debug/az_blob_sim
-
-modprobe crc32c_generic 2>/dev/null
-if modprobe brd rd_nr=1 rd_size=16384 2>/dev/null && modprobe ext4 2>/dev/null &&
-   mke2fs -q /dev/ram0 >/dev/null 2>&1 && mkdir -p /mnt/disk &&
-   mount -t ext2 /dev/ram0 /mnt/disk 2>/dev/null; then
-	echo "# ext2 on /dev/ram0 at /mnt/disk"
-fi
+. /lib.sh
+ram_disk
 
 ok() { echo "ok $*"; }
 fail() { echo "FAIL $*"; }
-# st KEY: a value of the simulator's stats
-st() { sed -n "s/^$1 //p" $S/stats; }
-# Wait up to $2 tenths of a second for command $1 to succeed.
-wait_until() {
-	i=0
-	while ! eval "$1" && [ $i -lt "$2" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	eval "$1"
-}
 
 echo "@@ run load"
 modprobe az_blob_sim && ok "load az_blob_sim" || fail "load az_blob_sim: modprobe"
@@ -379,6 +355,7 @@ ended() {
 	return 0
 }
 echo "# pinned pages before the load: $(pins)"
+c0=$(drv completed)
 pids=""
 for i in 1 2 3 4; do
 	relay-req 60000 >/tmp/load$i.out 2>&1 &
@@ -391,6 +368,10 @@ done
 wait_until '[ "$(drv outstanding)" -ge 6 ]' 100 &&
 	ok "load in flight: outstanding $(drv outstanding), pinned_pages $(drv pinned_pages)" ||
 	fail "load in flight: outstanding $(drv outstanding)"
+# The echoes' first answers, so that each submitter was served before
+# the stop (only they complete: the host holds the others 60 s).
+wait_until '[ "$(drv completed)" -ge $((c0 + 8)) ]' 300 ||
+	fail "echoes answered before the stop: completed $(drv completed), $c0 before the load"
 p0=$(pins)
 [ "$p0" -gt 0 ] && ok "pages pinned in flight: $p0" ||
 	fail "pages pinned in flight: $p0"
