@@ -5,14 +5,15 @@
  * release, and what it is charged to its user while the host holds it.
  */
 
+#include <linux/bvec.h>
 #include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
-#include <linux/uio.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "hv_azure_blob.h"
 
