@@ -192,8 +192,8 @@ int az_blob_ref_fixed(struct az_blob_request *req, struct az_blob_span *s,
 	if (!iov_iter_is_bvec(iter))
 		return -EFAULT;
 	for (; left && segs; bv++, segs--, skip = 0) {
+		unsigned int n, k, run;
 		size_t off, len;
-		unsigned int n, k;
 		struct page *page;
 
 		if (skip >= bv->bv_len)
@@ -210,8 +210,9 @@ int az_blob_ref_fixed(struct az_blob_request *req, struct az_blob_span *s,
 		}
 		head = 0;
 		page = bv->bv_page + off / PAGE_SIZE;
-		for (k = 0; k < n; k++) {
+		for (k = 0; k < n; k += run) {
 			struct folio *folio = page_folio(page + k);
+			unsigned int j;
 
 			/*
 			 * A kernel buffer (7.2 registers some) may hold
@@ -222,8 +223,13 @@ int az_blob_ref_fixed(struct az_blob_request *req, struct az_blob_span *s,
 				ret = -EFAULT;
 				break;
 			}
-			folio_get(folio);
-			pages[s->nr_pinned++] = page + k;
+			/* A folio's pages in this segment: one atomic add. */
+			run = min_t(unsigned long, n - k,
+				    folio_nr_pages(folio) -
+				    folio_page_idx(folio, page + k));
+			folio_ref_add(folio, run);
+			for (j = 0; j < run; j++)
+				pages[s->nr_pinned++] = page + k + j;
 		}
 		if (ret)
 			break;
@@ -239,21 +245,26 @@ static void az_blob_put_fixed(struct az_blob_request *req,
 			      struct az_blob_span *s)
 {
 	struct page **pages = &req->pages[s->first_page];
-	unsigned int i;
+	unsigned int i, run;
 
-	/*
-	 * As unpin_user_pages_dirty_lock(): a folio seen dirty is written
-	 * back after the host's writes, so only a clean one takes the lock.
-	 */
-	for (i = 0; i < s->nr_pinned; i++) {
+	for (i = 0; i < s->nr_pinned; i += run) {
 		struct folio *folio = page_folio(pages[i]);
 
+		/* Consecutive pages of one folio: one atomic sub. */
+		for (run = 1; i + run < s->nr_pinned; run++)
+			if (page_folio(pages[i + run]) != folio)
+				break;
+		/*
+		 * As unpin_user_pages_dirty_lock(): a folio seen dirty is
+		 * written back after the host's writes, so only a clean one
+		 * takes the lock.
+		 */
 		if (s->write && req->sent && !folio_test_dirty(folio)) {
 			folio_lock(folio);
 			folio_mark_dirty(folio);
 			folio_unlock(folio);
 		}
-		folio_put(folio);
+		folio_put_refs(folio, run);
 	}
 	atomic_long_sub(s->nr_pinned, &req->dev->fixed_pages);
 }

@@ -41,6 +41,9 @@
 #   BENCH_SCRIPT=FILE      as BENCH, but run the shell script FILE in the
 #                          guest instead, with BENCH's words as arguments
 #                          (az_blob_bench is in its PATH)
+#   BENCH_NEWEST=1         with BENCH: also the bench kernel, the debug
+#                          kernel's source and config without the debugging
+#                          (vm/bench.config; KERNELS=none: that one alone)
 set -u -o pipefail
 
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -286,6 +289,11 @@ build_kernel() {
 		build_clean "$kver: driver and its KUnit tests build W=1 C=2 (sparse $SPARSE_VERSION) clean" \
 			"$b/test.log" make -C "$kdir" M="$b/test" "${extra[@]}" \
 			AZ_BLOB_KUNIT=y W=1 C=2 CHECK="$NEWEST_SPARSE" modules
+		return
+	fi
+	if [ "$kind" = bench ]; then
+		build_clean "$kver: driver builds W=1 clean" "$b/test.log" \
+			make -C "$kdir" M="$b/test" "${extra[@]}" W=1 modules
 		return
 	fi
 
@@ -549,6 +557,21 @@ debug_kernel() {
 	fi
 }
 
+# The debug kernel's tree without its debugging, for BENCH runs.
+bench_kernel() {
+	local tree k
+	log "bench kernel from the newest Debian source (cached in $CACHE/newest)"
+	if tree=$(bg "$VM/debug-kernel.sh" "$CACHE" bench 2>"$WORK/bench-kernel.log"); then
+		k=$(make -s -C "$tree" kernelrelease)
+		grep -E 'built in|configuring|fetch-newest-source: using' "$WORK/bench-kernel.log" | sed 's/^/    /'
+		pass "bench kernel $k ($(cat "$tree/.debian-version")) built"
+		targets+=("$k $tree/arch/x86/boot/bzImage $tree bench")
+	else
+		fail "bench kernel builds" "see $WORK/bench-kernel.log"
+		tail -n 20 "$WORK/bench-kernel.log" | sed 's/^/    /'
+	fi
+}
+
 stock_kernels() {
 	local t name image kdir kind
 	for t in "${targets[@]}"; do
@@ -663,6 +686,8 @@ main() {
 			intree "${NEWEST_TREE##*linux-source-}" "$NEWEST_TREE" "$NEWEST_SPARSE" docs \
 			"$CACHE/newest/debug-build/Module.symvers"
 	fi
+	[ "$MODE" = bench ] && [ "${BENCH_NEWEST:-0}" = 1 ] &&
+		phase "bench kernel (fetch, build; cached)" bench_kernel
 	if [ "$MODE" = check ]; then
 		# shellcheck disable=SC2046
 		phase "DKMS" dkms_check $(stock_kernels)
