@@ -24,6 +24,7 @@
 #include <linux/hyperv.h>
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/reciprocal_div.h>
@@ -331,9 +332,14 @@ static void sim_setevent(struct vmbus_channel *channel)
 	queue_work(sim_wq, &sd->host_work);
 }
 
-/* vmbus_chan_sched() for one channel, in hard IRQ on its target CPU. */
+/*
+ * vmbus_chan_sched() for one channel, in hard IRQ on its target CPU. As
+ * vmbus_isr() does, it tells lockdep that the spinlock_t it takes there
+ * is fine on a kernel without PREEMPT_RT (which the simulator is not for).
+ */
 void sim_chan_irq(void *info)
 {
+	static DEFINE_WAIT_OVERRIDE_MAP(sim_isr_map, LD_WAIT_CONFIG);
 	struct vmbus_sim_dev *sd = info;
 	struct vmbus_channel *channel = &sd->chan;
 	void (*callback_fn)(void *context);
@@ -341,6 +347,7 @@ void sim_chan_irq(void *info)
 	if (channel->rescind)
 		goto out;
 
+	lock_map_acquire_try(&sim_isr_map);
 	spin_lock(&channel->sched_lock);
 	callback_fn = channel->onchannel_callback;
 	if (unlikely(!callback_fn))
@@ -360,6 +367,7 @@ void sim_chan_irq(void *info)
 	}
 unlock:
 	spin_unlock(&channel->sched_lock);
+	lock_map_release(&sim_isr_map);
 out:
 	atomic_dec(&sd->irq_inflight);
 }
