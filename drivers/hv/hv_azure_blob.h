@@ -109,11 +109,15 @@ struct az_blob_vsp_completion {
 static_assert(sizeof(struct az_blob_vsp_request) == 56);
 static_assert(sizeof(struct az_blob_vsp_completion) == 12);
 
-/* The largest packet we send: one range of every page, and the request. */
+/* The GPA range of the largest request: one range of every page. */
+#define AZ_BLOB_MAX_SEND_DESC						\
+	(sizeof(struct vmbus_packet_mpb_array) +			\
+	 AZ_BLOB_MAX_PAGES * sizeof(u64))
+
+/* The largest packet we send: that range, and the request. */
 #define AZ_BLOB_MAX_SEND_PKT						\
-	ALIGN(sizeof(struct vmbus_packet_mpb_array) +			\
-	      AZ_BLOB_MAX_PAGES * sizeof(u64) +				\
-	      sizeof(struct az_blob_vsp_request), sizeof(u64))
+	ALIGN(AZ_BLOB_MAX_SEND_DESC + sizeof(struct az_blob_vsp_request), \
+	      sizeof(u64))
 /*
  * hv_ringbuffer_write() appends a u64 to each packet and wants more room
  * than both: with less, the largest request could never be sent.
@@ -237,6 +241,9 @@ struct az_blob_ids {
  * @host_progress: Bumped by the channel callback after it handled packets.
  * @send_stalled: The first sender found no room for %AZ_BLOB_SEND_WAIT_MS;
  *                queued senders give up too until the host makes progress.
+ * @send_desc: The GPA range of the packet being sent, room for
+ *             %AZ_BLOB_MAX_PAGES; only the first of @senders uses it, so
+ *             that a send allocates nothing.
  * @users: struct az_blob_user of each user with requests in flight.
  * @user_wq: Woken when a request is given back.
  * @free_list: Requests released in softirq context, to be freed by @free_work.
@@ -269,6 +276,7 @@ struct az_blob_device {
 	wait_queue_head_t send_wq;
 	unsigned long host_progress;
 	bool send_stalled;
+	struct vmbus_packet_mpb_array *send_desc;
 
 	struct list_head users;
 	wait_queue_head_t user_wq;

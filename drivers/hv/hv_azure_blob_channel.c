@@ -201,15 +201,15 @@ static bool az_blob_send_turn(struct az_blob_device *dev,
  * %AZ_BLOB_WAIT_LOCKED its waits are not freezable.
  *
  * Return: 0, -ENODEV or -EAGAIN if the device is gone or suspended, -EBUSY
- * if the ring stayed full, -EINTR on a fatal signal, -ENOMEM, -EAGAIN if
+ * if the ring stayed full, -EINTR on a fatal signal, -EAGAIN if
  * %AZ_BLOB_NOWAIT and the sender would have had to wait.
  */
 int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
 		 enum az_blob_wait wait)
 {
+	struct vmbus_packet_mpb_array *desc = dev->send_desc;
 	unsigned int state = TASK_KILLABLE;
-	struct vmbus_packet_mpb_array *desc;
-	bool asked = false;
+	bool asked = false, filled = false;
 	struct list_head me;
 	unsigned long progress;
 	u32 desc_size;
@@ -218,15 +218,7 @@ int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
 
 	if (wait == AZ_BLOB_WAIT)
 		state |= TASK_FREEZABLE;
-
 	desc_size = struct_size(desc, range.pfn_array, req->nr_hv_pages);
-	desc = kvmalloc(desc_size, GFP_KERNEL | __GFP_NOWARN);
-	if (!desc)
-		return -ENOMEM;
-	desc->rangecount = 1;
-	desc->range.offset = 0;
-	desc->range.len = req->nr_hv_pages * HV_HYP_PAGE_SIZE;
-	az_blob_fill_range(req, desc->range.pfn_array);
 
 	spin_lock_bh(&dev->lock);
 	list_add_tail(&me, &dev->senders);
@@ -248,6 +240,22 @@ int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
 				ret = -EINTR;
 				break;
 			}
+			continue;
+		}
+
+		if (!filled) {
+			/*
+			 * The first sender owns @desc until it leaves
+			 * @senders; up to 8,192 PFNs are written outside the
+			 * lock, and the loop looks at the state again.
+			 */
+			spin_unlock_bh(&dev->lock);
+			desc->rangecount = 1;
+			desc->range.offset = 0;
+			desc->range.len = req->nr_hv_pages * HV_HYP_PAGE_SIZE;
+			az_blob_fill_range(req, desc->range.pfn_array);
+			spin_lock_bh(&dev->lock);
+			filled = true;
 			continue;
 		}
 
@@ -300,8 +308,6 @@ int az_blob_send(struct az_blob_device *dev, struct az_blob_request *req,
 	spin_unlock_bh(&dev->lock);
 	/* The next sender's turn. */
 	wake_up_all(&dev->send_wq);
-
-	kvfree(desc);
 	return ret;
 }
 

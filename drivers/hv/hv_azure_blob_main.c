@@ -51,6 +51,7 @@ static void az_blob_device_release(struct kref *kref)
 	struct az_blob_device *dev =
 		container_of(kref, struct az_blob_device, kref);
 
+	kvfree(dev->send_desc);
 	kvfree(dev->ids);
 	kfree(dev);
 }
@@ -239,7 +240,8 @@ static int az_blob_probe(struct hv_device *hdev,
 	dev->hdev = hdev;
 	hv_set_drvdata(hdev, dev);
 	dev->ids = az_blob_ids_alloc();
-	if (!dev->ids) {
+	dev->send_desc = kvmalloc(AZ_BLOB_MAX_SEND_DESC, GFP_KERNEL);
+	if (!dev->ids || !dev->send_desc) {
 		ret = -ENOMEM;
 		goto err_put;
 	}

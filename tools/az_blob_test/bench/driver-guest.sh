@@ -112,7 +112,8 @@ fi
 # not in available_filter_functions and drop out.
 want_funcs="az_blob_ioctl az_blob_uring_cmd __x64_sys_io_uring_enter
 	az_blob_admit az_blob_pin pin_user_pages_fast az_blob_import_fixed
-	io_uring_cmd_import_fixed az_blob_send vmbus_sendpacket_mpb_desc
+	io_uring_cmd_import_fixed az_blob_send az_blob_fill_range
+	kvmalloc_node __kvmalloc_node_noprof kvfree vmbus_sendpacket_mpb_desc
 	blob_new blob_answer vmbus_sim_walk az_blob_on_channel
 	az_blob_cmd_complete az_blob_cmd_tw az_blob_unpin unpin_user_pages
 	unpin_user_pages_dirty_lock az_blob_put_fixed az_blob_request_release
