@@ -17,14 +17,12 @@
 #                                 run's outputs in DRIVER_BENCH_WORK
 #
 # Environment:
-#   DRIVER_BENCH_KERNELS="V ..."  stock kernels (default: the newest 6.12
-#                                 and 6.1 installed, as check.sh picks);
-#                                 the word "newest" adds the debug kernel's
-#                                 source (sid's) built without its debugging
-#                                 (check.sh BENCH_NEWEST=1; 3 minutes more
-#                                 the first time, then cached). Not in the
-#                                 default: its first run was stopped at 1091 s
-#                                 in the goal-b profile, not yet understood
+#   DRIVER_BENCH_KERNELS="V ..."  kernels (default: the newest 6.12 and
+#                                 6.1 installed, as check.sh picks, and
+#                                 "newest"); the word "newest" is the debug
+#                                 kernel's source (sid's) built without its
+#                                 debugging (check.sh BENCH_NEWEST=1; 4
+#                                 minutes more the first time, then cached)
 #   DRIVER_BENCH_ARGS="..."       driver-guest.sh's words (default
 #                                 "secs=1 warm=0.2 rep=3"; see that script)
 #   DRIVER_BENCH_WORK=DIR         builds and logs (default .cache/driver-bench)
@@ -57,7 +55,7 @@ newest() {
 	echo "$k"
 }
 
-KERNELS=${DRIVER_BENCH_KERNELS:-$(newest '6.12.*+deb12-amd64') $(newest '6.1.0-*-amd64')}
+KERNELS=${DRIVER_BENCH_KERNELS:-$(newest '6.12.*+deb12-amd64') $(newest '6.1.0-*-amd64') newest}
 
 # replace_section FILE NAME CONTENT_FILE (md-section.sh)
 # shellcheck source-path=SCRIPTDIR source=md-section.sh
